@@ -1,0 +1,56 @@
+# The series' commands. `make run` and `make test` set everything up themselves.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.setup-done
+RECBOLE := recbole==1.2.1
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+# TensorFlow stays quiet and deterministic in every process these targets start
+export TF_CPP_MIN_LOG_LEVEL := 3
+export TF_ENABLE_ONEDNN_OPTS := 0
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+
+.PHONY: help setup run test unit nbval lab notebooks student lint clean
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
+
+setup: $(STAMP)  ## create .venv with the pinned packages, the data package and Graphviz
+	@bash tools/ensure_system_packages.sh
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps $(RECBOLE)
+	@# make the repo root importable (import helpers) from any folder, JupyterLab included
+	@$(PY) -c 'import sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()["purelib"], "mf_series.pth").write_text("$(CURDIR)\n")'
+	@touch $(STAMP)
+
+run: setup  ## execute every notebook into build/ (committed notebooks untouched), then the benchmark
+	@$(PY) tools/run_notebooks.py --out build $(NOTEBOOKS)
+
+test: setup  ## unit tests, notebook checks and nbval over every notebook
+	$(BIN)/pytest tests notebooks
+
+unit: setup  ## only the unit tests (fast)
+	$(BIN)/pytest tests
+
+nbval: setup  ## only nbval over the notebooks
+	$(BIN)/pytest notebooks
+
+lab: setup  ## open the series in JupyterLab
+	$(BIN)/jupyter lab notebooks
+
+notebooks: setup  ## maintainers: re-execute the committed notebooks in place (Restart & Run All)
+	@$(PY) tools/run_notebooks.py --in-place $(NOTEBOOKS)
+
+lint: setup  ## ruff over helpers, tests, tools and the notebooks
+	$(BIN)/ruff check helpers tests tools notebooks
+
+clean:  ## remove build/ (keeps .venv and the data cache)
+	rm -rf build

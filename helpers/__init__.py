@@ -1,0 +1,66 @@
+"""Shared code of the notebook series "Matrix factorization recommenders with Keras".
+
+Each module holds what one or more notebooks teach, so later notebooks can import it:
+
+- ``helpers.data``      loading MovieLens 100k, id encoding, train/test splits (notebook 01)
+- ``helpers.plotting``  the series' plot style and figures (all notebooks)
+- ``helpers.exercises`` the ``check`` functions behind every notebook's exercises
+
+``setup()`` is the one call each notebook makes before anything else.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+SEED = 42
+"""The seed of every random choice in the series: splits, weight initialisation, sampling."""
+
+
+def quiet_tensorflow() -> None:
+    """Silence TensorFlow's C++ start-up lines (oneDNN, CPU features) before it is imported.
+
+    The variables only take effect if they are set before ``import tensorflow``; setting them
+    again later is harmless.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+def seed_everything(seed: int = SEED) -> None:
+    """Seed Python, NumPy and TensorFlow, and make TensorFlow's ops deterministic on the CPU.
+
+    Call it again right before building each model: a model cell that starts from
+    ``seed_everything()`` gives the same weights and the same metrics on every run.
+    """
+    quiet_tensorflow()
+    import keras
+    import tensorflow as tf
+
+    keras.utils.clear_session()
+    keras.utils.set_random_seed(seed)  # seeds Python's random, NumPy and TensorFlow at once
+    random.seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def setup(seed: int = SEED) -> None:
+    """One call at the top of every notebook: quiet logs, seeded and deterministic, one plot style."""
+    quiet_tensorflow()
+    import logging
+
+    import tensorflow as tf
+
+    tf.get_logger().setLevel(logging.ERROR)
+    import absl.logging
+
+    absl.logging.set_verbosity(absl.logging.ERROR)
+    seed_everything(seed)
+
+    from helpers.plotting import set_style
+
+    set_style()
+    import keras
+
+    print(f"TensorFlow {tf.__version__} · Keras {keras.__version__} · seed {seed} · deterministic ops")

@@ -1,0 +1,82 @@
+"""Exercises with automatic feedback, for every notebook (``helpers.exercises.nb01`` and so on).
+
+An exercise cell in a notebook reads::
+
+    from helpers.exercises import nb01 as exercises
+    answer = ...  # your code here
+    exercises.q1.check(answer)
+
+``check`` prints one line of feedback and returns ``True`` or ``False``. It never gives the answer
+away; ``exercises.q1.hint()`` prints a hint, and each notebook hides its solutions in a
+``<details>`` block below the exercises.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class Exercise:
+    """One exercise: ``expected`` computes the right answer, or ``test`` judges an answer.
+
+    ``expected`` is called only when an answer is checked, so checkers can load data lazily.
+    ``test`` returns ``None`` for a right answer and else a sentence saying what is wrong.
+    """
+
+    title: str
+    hint_text: str
+    expected: Callable[[], Any] | None = None
+    test: Callable[[Any], str | None] | None = None
+    rel_tol: float = 1e-3
+    praise: str = ""
+
+    def hint(self) -> None:
+        print(f"💡 Hint: {self.hint_text}")
+
+    def check(self, answer: Any) -> bool:
+        if answer is Ellipsis:
+            print(f"✏️  {self.title}: replace `...` with your answer, then run the cell again.")
+            return False
+        problem = self.test(answer) if self.test else compare(answer, self.expected(), self.rel_tol)
+        if problem is None:
+            print(f"✅ Correct! {self.praise}".rstrip())
+            return True
+        print(f"❌ Not yet: {problem} Try again, or call .hint() for a hint.")
+        return False
+
+
+def compare(answer: Any, expected: Any, rel_tol: float = 1e-3) -> str | None:
+    """``None`` when ``answer`` matches ``expected``, else a sentence saying how it differs."""
+    if isinstance(expected, bool) or isinstance(expected, str):
+        if str(answer).strip().lower() == str(expected).strip().lower():
+            return None
+        return f"{answer!r} is not the answer."
+    if isinstance(expected, (int, float, np.integer, np.floating)):
+        try:
+            value = float(answer)
+        except (TypeError, ValueError):
+            return f"expected a number, got {type(answer).__name__}."
+        if math.isclose(value, float(expected), rel_tol=rel_tol, abs_tol=1e-9):
+            return None
+        return f"{value:g} is {'too high' if value > float(expected) else 'too low'}."
+    if isinstance(expected, (set, frozenset)):
+        got = set(np.asarray(list(answer)).tolist()) if not isinstance(answer, set) else answer
+        if got == expected:
+            return None
+        return f"{len(got & expected)} of your {len(got)} items are right; {len(expected)} expected."
+    expected_array, answer_array = np.asarray(expected), np.asarray(answer)
+    if expected_array.shape != answer_array.shape:
+        return f"expected shape {expected_array.shape}, got {answer_array.shape}."
+    if expected_array.dtype.kind in "fiu" and answer_array.dtype.kind in "fiu":
+        if np.allclose(answer_array, expected_array, rtol=rel_tol):
+            return None
+        return "the shape is right but some values differ."
+    if (answer_array == expected_array).all():
+        return None
+    return "the shape is right but some values differ."

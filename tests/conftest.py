@@ -1,0 +1,52 @@
+"""Shared fixtures: a small synthetic ratings table for fast unit tests, and the real data."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def synthetic_ratings(n_users: int = 30, n_items: int = 40, k: int = 3, density: float = 0.4,
+                      seed: int = 0) -> pd.DataFrame:
+    """Ratings from a known low-rank model, rounded to 1..5 stars: fast, and learnable."""
+    rng = np.random.default_rng(seed)
+    users = rng.normal(size=(n_users, k))
+    items = rng.normal(size=(n_items, k))
+    scores = 3.5 + users @ items.T / np.sqrt(k)
+    mask = rng.random((n_users, n_items)) < density
+    mask[np.arange(n_users), rng.integers(0, n_items, n_users)] = True  # every user rates
+    user_index, item_index = np.nonzero(mask)
+    return pd.DataFrame({
+        "user_id": user_index + 101,  # ids that are not indices, as in real data
+        "item_id": item_index + 1001,
+        "rating": np.clip(np.round(scores[mask]), 1, 5).astype("float32"),
+        "timestamp": rng.integers(880_000_000, 890_000_000, mask.sum()),
+    })
+
+
+@pytest.fixture(scope="session")
+def synthetic() -> pd.DataFrame:
+    return synthetic_ratings()
+
+
+@pytest.fixture(scope="session")
+def movielens() -> tuple[pd.DataFrame, pd.DataFrame]:
+    from helpers.data import load_movielens_100k
+
+    return load_movielens_100k()
+
+
+def read_notebook(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))

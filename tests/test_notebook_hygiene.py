@@ -1,0 +1,46 @@
+"""Every committed notebook is a clean top-to-bottom run that a reader can trust."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import NOTEBOOKS, ROOT, read_notebook
+
+# absolute paths of this machine, home folders, temp folders
+MACHINE_PATH = re.compile("(" + re.escape(str(ROOT.parent)) + "/|/root/|/home/[a-z]|/tmp/|site-packages)")
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no notebooks/NN_*.ipynb found"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_executed_top_to_bottom(path):
+    cells = read_notebook(path)["cells"]
+    code = [c for c in cells if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+    counts = [c["execution_count"] for c in code]
+    assert counts == list(range(1, len(code) + 1)), (
+        f"{path.name}: execution counts {counts[:10]}… are not 1..N: run `make notebooks`")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_errors_or_machine_paths_in_outputs(path):
+    for number, cell in enumerate(read_notebook(path)["cells"]):
+        for output in cell.get("outputs", []):
+            assert output["output_type"] != "error", f"{path.name} cell {number}: error output"
+            assert output.get("name") != "stderr", f"{path.name} cell {number}: stderr output"
+            text = str(output.get("text", "")) + str(output.get("data", {}).get("text/plain", ""))
+            assert not MACHINE_PATH.search(text), f"{path.name} cell {number}: a machine path"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_structure_follows_the_style(path):
+    cells = read_notebook(path)["cells"]
+    markdown = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
+    assert markdown[0].startswith("# "), f"{path.name}: first cell must be the H1 title"
+    headings = [line for text in markdown for line in text.splitlines() if line.startswith("## ")]
+    for required in ("## Setup", "## Summary", "## Exercises", "## Solutions"):
+        assert any(h.startswith(required) for h in headings), f"{path.name}: no '{required}'"
+    assert any("<details>" in text for text in markdown), f"{path.name}: solutions not hidden"
+    assert path.stat().st_size < 3_000_000, f"{path.name} is over 3 MB: shrink its figures"

@@ -1,0 +1,73 @@
+"""Execute the series' notebooks top to bottom, headless, as `make run` and `make notebooks` do.
+
+    python tools/run_notebooks.py --out build notebooks/*.ipynb   # executed copies + HTML in build/
+    python tools/run_notebooks.py --in-place notebooks/*.ipynb    # maintainers: refresh the outputs
+
+Each notebook runs in a fresh kernel from its own folder, as "Restart Kernel and Run All" would.
+A summary line per notebook gives its time; the exit code is 1 if any notebook failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+from nbconvert import HTMLExporter
+
+
+def execute(path: Path, timeout: int = 600) -> tuple[nbformat.NotebookNode, float]:
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    client.execute()
+    return notebook, time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", type=Path, help="folder for executed copies and HTML")
+    where.add_argument("--in-place", action="store_true", help="overwrite the notebooks")
+    args = parser.parse_args(argv)
+
+    failed = []
+    rows = []
+    for path in args.notebooks:
+        print(f"running {path} ...", flush=True)
+        try:
+            notebook, seconds = execute(path)
+        except CellExecutionError as error:
+            failed.append(path)
+            first_line = str(error).strip().splitlines()[-1] if str(error).strip() else "error"
+            rows.append(f"  FAILED  {path.name}: {first_line}")
+            continue
+        if args.in_place:
+            nbformat.write(notebook, path)
+        else:
+            (args.out / "notebooks").mkdir(parents=True, exist_ok=True)
+            (args.out / "html").mkdir(parents=True, exist_ok=True)
+            nbformat.write(notebook, args.out / "notebooks" / path.name)
+            html, _ = HTMLExporter().from_notebook_node(notebook)
+            (args.out / "html" / path.with_suffix(".html").name).write_text(html, encoding="utf-8")
+        n_cells = sum(cell.cell_type == "code" for cell in notebook.cells)
+        rows.append(f"  ok {seconds:6.1f} s  {path.name} ({n_cells} code cells)")
+
+    print("\nSummary")
+    print("\n".join(rows))
+    if not args.in_place:
+        print(f"Executed notebooks in {args.out}/notebooks, HTML in {args.out}/html")
+    if failed:
+        print(f"{len(failed)} notebook(s) failed: {', '.join(p.name for p in failed)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
