@@ -1,0 +1,259 @@
+"""helpers.data: both source formats, the download path (against a local server), the cache,
+the index encoding and the splits."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import io
+import socket
+import threading
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import data
+from helpers.data import (
+    DataSourceError,
+    encode_ids,
+    load_movielens_100k,
+    parse_grouplens,
+    parse_recbole,
+    random_split,
+    split_report,
+    temporal_split,
+)
+
+# The same four movies and five ratings, once in each source format.
+U_DATA = "1\t10\t4\t881250949\n2\t10\t5\t881250950\n2\t11\t1\t881250951\n3\t12\t3\t881250952\n3\t13\t2\t881250953\n"
+FLAGS = {10: [0, 0, 0, 1, 1, 1] + [0] * 13, 11: [0, 1, 1] + [0] * 16, 12: [0] * 19, 13: [1] + [0] * 18}
+U_ITEM = (
+    "10|Toy Story (1995)|01-Jan-1995||http://x|" + "|".join(map(str, FLAGS[10])) + "\n"
+    "11|GoldenEye (1995)|01-Jan-1995||http://x|" + "|".join(map(str, FLAGS[11])) + "\n"
+    "12|Misérables, Les (1995)|01-Jan-1995||http://x|" + "|".join(map(str, FLAGS[12])) + "\n"
+    "13|unknown||||" + "|".join(map(str, FLAGS[13])) + "\n"
+)
+INTER = (
+    "user_id:token\titem_id:token\trating:float\ttimestamp:float\n"
+    + U_DATA
+)
+ITEM = (
+    "item_id:token\tmovie_title:token_seq\trelease_year:token\tclass:token_seq\n"
+    "10\tToy Story\t1995\tAnimation Children's Comedy\n"
+    "11\tGoldenEye\t1995\tAction Adventure\n"
+    "12\tMisérables, Les\t1995\t\n"
+    "13\tunkonwn\tunkonwn\tunknown\n"
+)
+
+
+def test_both_formats_parse_to_the_same_frames():
+    ratings_a, movies_a = parse_grouplens(U_DATA, U_ITEM)
+    ratings_b, movies_b = parse_recbole(INTER, ITEM)
+    pd.testing.assert_frame_equal(ratings_a, ratings_b)
+    pd.testing.assert_frame_equal(movies_a, movies_b)
+    assert movies_a["title"].tolist() == ["Toy Story", "GoldenEye", "Misérables, Les", "unknown"]
+    assert movies_a["genres"].tolist() == ["Animation|Children's|Comedy", "Action|Adventure",
+                                           "unknown", "unknown"]
+    assert movies_a["year"].isna().tolist() == [False, False, False, True]
+
+
+def test_documented_dtypes():
+    ratings, movies = parse_grouplens(U_DATA, U_ITEM)
+    assert dict(ratings.dtypes.astype(str)) == {
+        "user_id": "int64", "item_id": "int64", "rating": "float32", "timestamp": "int64"}
+    assert dict(movies.dtypes.astype(str)) == {
+        "item_id": "int64", "title": "string", "year": "Int64", "genres": "string"}
+
+
+# ---------------------------------------------------------------- the GroupLens path, offline
+
+
+def make_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("ml-100k/u.data", U_DATA)
+        archive.writestr("ml-100k/u.item", U_ITEM.encode("latin-1"))
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def serve():
+    """Serve given bytes at http://127.0.0.1:PORT/ml-100k.zip; yields a function body -> url."""
+    servers = []
+
+    def start(body: bytes) -> str:
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}/ml-100k.zip"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def tiny_sizes(monkeypatch):
+    """Let the loader accept the five-rating fixture as a complete data set."""
+    monkeypatch.setattr(data, "N_RATINGS", 5)
+    monkeypatch.setattr(data, "N_USERS", 3)
+    monkeypatch.setattr(data, "N_ITEMS", 4)
+
+
+def cache_files(folder):
+    return sorted(p.name for p in folder.rglob("*") if p.is_file())
+
+
+def test_download_good_zip_fills_the_cache(serve, tiny_sizes, tmp_path):
+    content = make_zip()
+    url = serve(content)
+    md5 = hashlib.md5(content).hexdigest()
+    ratings, movies = load_movielens_100k(tmp_path, url=url, md5=md5, use_recbole=False)
+    assert len(ratings) == 5 and movies["title"].iloc[2] == "Misérables, Les"
+    assert cache_files(tmp_path) == ["movies.tsv", "ratings.tsv"]
+    # the second load comes from the cache: no server, no recbole
+    again_ratings, again_movies = load_movielens_100k(tmp_path, url=None, use_recbole=False)
+    pd.testing.assert_frame_equal(ratings, again_ratings)
+    pd.testing.assert_frame_equal(movies, again_movies)
+
+
+@pytest.mark.parametrize("case", ["truncated", "wrong checksum", "not a zip"])
+def test_broken_download_leaves_nothing_behind(serve, tiny_sizes, tmp_path, case):
+    content = make_zip()
+    good_md5 = hashlib.md5(content).hexdigest()
+    body = {"truncated": content[: len(content) // 2],
+            "wrong checksum": content.replace(b"Toy Story", b"Toy Storm"),
+            "not a zip": b"<html>not found</html>"}[case]
+    md5 = hashlib.md5(body).hexdigest() if case == "not a zip" else good_md5
+    with pytest.raises(DataSourceError) as raised:
+        load_movielens_100k(tmp_path, url=serve(body), md5=md5, use_recbole=False)
+    message = str(raised.value)
+    assert "\n" not in message and "Tried:" in message and "make setup" in message
+    assert ("MD5" in message) if case != "not a zip" else ("not usable" in message)
+    assert cache_files(tmp_path) == []
+
+
+def test_unreachable_host_falls_back_to_recbole(tmp_path):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ratings, movies = load_movielens_100k(tmp_path, url=f"http://127.0.0.1:{port}/ml-100k.zip",
+                                          timeout=2)
+    assert (len(ratings), len(movies)) == (100_000, 1_682)
+    assert cache_files(tmp_path) == ["movies.tsv", "ratings.tsv"]
+
+
+def test_no_source_gives_one_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "RECBOLE_DIR", "recbole/no-such-folder")
+    with pytest.raises(DataSourceError) as raised:
+        load_movielens_100k(tmp_path, url="http://127.0.0.1:9/ml-100k.zip", timeout=2)
+    message = str(raised.value)
+    for part in ("cache:", "GroupLens", "recbole==1.2.1", "To fix"):
+        assert part in message
+
+
+def test_a_corrupt_cache_is_not_trusted(tmp_path):
+    folder = tmp_path / "ml-100k"
+    folder.mkdir()
+    (folder / "ratings.tsv").write_text("user_id\titem_id\n1\t2\n")
+    (folder / "movies.tsv").write_text("item_id\ttitle\n1\tx\n")
+    ratings, _ = load_movielens_100k(tmp_path, url=None)  # rebuilt from recbole
+    assert len(ratings) == 100_000
+
+
+# ---------------------------------------------------------------- the real data
+
+
+def test_real_movielens(movielens):
+    ratings, movies = movielens
+    assert len(ratings) == 100_000
+    assert ratings["user_id"].nunique() == 943 and ratings["user_id"].min() == 1
+    assert len(movies) == 1_682 and movies["item_id"].tolist() == list(range(1, 1683))
+    assert set(ratings["rating"].unique()) == {1, 2, 3, 4, 5}
+    assert not ratings.duplicated(["user_id", "item_id"]).any()
+    star_wars = movies.loc[movies["item_id"] == 50].iloc[0]
+    assert (star_wars["title"], star_wars["year"]) == ("Star Wars", 1977)
+    assert "Sci-Fi" in star_wars["genres"]
+    assert (ratings.groupby("user_id").size() >= 20).all()
+
+
+# ---------------------------------------------------------------- encoding and splits
+
+
+def test_encoding_is_contiguous_and_reversible(synthetic):
+    encoded, encoding = encode_ids(synthetic)
+    assert encoded["user_index"].min() == 0
+    assert encoded["user_index"].max() == encoding.n_users - 1
+    assert sorted(encoded["item_index"].unique()) == list(range(encoding.n_items))
+    np.testing.assert_array_equal(encoding.user_ids[encoded["user_index"]], synthetic["user_id"])
+    np.testing.assert_array_equal(encoding.item_ids[encoded["item_index"]], synthetic["item_id"])
+
+
+def test_encoding_over_the_catalogue_keeps_unrated_movies(movielens):
+    ratings, movies = movielens
+    some = ratings[ratings["item_id"] != 1]  # nobody rated Toy Story here
+    _, encoding = encode_ids(some, movies)
+    assert encoding.n_items == 1_682 and encoding.item_index(1)[0] == 0
+
+
+def test_unknown_id_is_a_clear_error(synthetic):
+    _, encoding = encode_ids(synthetic)
+    with pytest.raises(ValueError, match=r"unknown user_id \[7\]"):
+        encoding.user_index([101, 7])
+
+
+def test_random_split_is_seeded_disjoint_and_complete(synthetic):
+    train, test = random_split(synthetic, seed=1)
+    again_train, again_test = random_split(synthetic, seed=1)
+    other_train, _ = random_split(synthetic, seed=2)
+    assert train.index.equals(again_train.index) and test.index.equals(again_test.index)
+    assert not train.index.equals(other_train.index)
+    assert len(test) == round(0.2 * len(synthetic))
+    assert train.index.intersection(test.index).empty
+    assert len(train) + len(test) == len(synthetic)
+
+
+def test_random_split_on_movielens_reports_unseen_items(movielens):
+    train, test = random_split(movielens[0])
+    report = split_report(train, test)
+    assert (report["train_rows"], report["test_rows"]) == (80_000, 20_000)
+    assert report["test_rows_unseen_user"] == 0  # every user has 20+ ratings
+    assert 0 < report["test_rows_unseen_item"] < 100  # rarely rated movies land only in test
+
+
+def test_temporal_split_holds_out_each_users_latest(synthetic):
+    train, test = temporal_split(synthetic, test_fraction=0.25)
+    assert set(test["user_id"]) <= set(train["user_id"])  # every user keeps a train rating
+    latest_train = train.groupby("user_id")["timestamp"].max()
+    earliest_test = test.groupby("user_id")["timestamp"].min()
+    assert (latest_train.reindex(earliest_test.index) <= earliest_test).all()
+    sizes = synthetic.groupby("user_id").size()
+    n_test = test.groupby("user_id").size().reindex(sizes.index, fill_value=0)
+    expected = np.clip(np.round(0.25 * sizes), 1, np.maximum(sizes - 1, 1)).where(sizes > 1, 0)
+    np.testing.assert_array_equal(n_test.to_numpy(), expected.to_numpy())
+
+
+def test_temporal_split_breaks_ties_by_item_id():
+    ties = pd.DataFrame({"user_id": [1, 1, 1, 1], "item_id": [9, 3, 7, 5],
+                         "rating": [4.0] * 4, "timestamp": [100, 100, 100, 50]})
+    train, test = temporal_split(ties, test_fraction=0.5)
+    assert sorted(test["item_id"]) == [7, 9]  # same time: the higher ids count as later
+
+
+@pytest.mark.parametrize("split", [random_split, temporal_split])
+def test_bad_fraction_is_a_clear_error(split, synthetic):
+    with pytest.raises(ValueError, match="test_fraction must be between 0 and 1"):
+        split(synthetic, test_fraction=1.5)
