@@ -6,7 +6,8 @@ An exercise cell in a notebook reads::
     answer = ...  # your code here
     exercises.q1.check(answer)
 
-``check`` prints one line of feedback and returns ``True`` or ``False``. It never gives the answer
+``check`` prints one line of feedback and returns a ``Checked`` result that is truthy when the
+answer is right (``assert exercises.q1.check(answer)`` in tests) and shows nothing in a notebook. It never gives the answer
 away; ``exercises.q1.hint()`` prints a hint, and each notebook hides its solutions in a
 ``<details>`` block below the exercises.
 """
@@ -19,6 +20,27 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+
+class Checked:
+    """The result of ``Exercise.check``: truthy for a right answer; invisible in a notebook."""
+
+    def __init__(self, correct: bool):
+        self.correct = correct
+
+    def __bool__(self) -> bool:
+        return self.correct
+
+    def __eq__(self, other: object) -> bool:
+        return self.correct == bool(other)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"Checked(correct={self.correct})"
+
+    def _ipython_display_(self) -> None:
+        """The printed line is the feedback; a stray ``True``/``False`` below it would distract."""
 
 
 @dataclass
@@ -39,16 +61,16 @@ class Exercise:
     def hint(self) -> None:
         print(f"💡 Hint: {self.hint_text}")
 
-    def check(self, answer: Any) -> bool:
+    def check(self, answer: Any) -> Checked:
         if answer is Ellipsis:
             print(f"✏️  {self.title}: replace `...` with your answer, then run the cell again.")
-            return False
+            return Checked(False)
         problem = self.test(answer) if self.test else compare(answer, self.expected(), self.rel_tol)
         if problem is None:
             print(f"✅ Correct! {self.praise}".rstrip())
-            return True
+            return Checked(True)
         print(f"❌ Not yet: {problem} Try again, or call .hint() for a hint.")
-        return False
+        return Checked(False)
 
 
 def compare(answer: Any, expected: Any, rel_tol: float = 1e-3) -> str | None:
