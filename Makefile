@@ -13,7 +13,6 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 
 .PHONY: help setup run test unit nbval lab notebooks student lint clean
 
