@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 import nbformat
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
-from jupyter_client.manager import KernelManager
 from nbconvert import HTMLExporter
 
 
