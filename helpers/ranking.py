@@ -1,0 +1,107 @@
+"""Ranking: baselines, a matrix factorization trained for ranking, and its evaluation (notebook 04).
+
+Every ``*_scores`` function returns a matrix ``scores[u, i]`` (n_users × n_items, higher is
+better) that ``helpers.recommend.top_n`` turns into top-n lists, and ``evaluate_ranking`` scores
+any such matrix on a train/test split with the metrics of ``helpers.metrics``.
+
+The ranking model reads the ratings as implicit feedback: every train rating, whatever its
+stars, says "this user chose this movie". For each user it predicts a probability distribution
+over the whole catalog (a softmax over all items) and is trained to put its mass on the movies
+the user chose: a multinomial likelihood, one training row per user.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from helpers import SEED, seed_everything
+from helpers.metrics import ranking_report, relevant_items
+from helpers.recommend import seen_mask, top_n
+
+RANKING_CONFIG = {"embedding_dim": 32, "l2": 1e-4, "epochs": 30, "learning_rate": 1e-2,
+                  "batch_size": 64}
+"""The ranking model's settings, chosen on a validation split taken from train (notebook 04)."""
+
+
+def popularity_scores(train: pd.DataFrame, n_users: int, n_items: int) -> np.ndarray:
+    """The most-popular baseline: every user scores an item by its number of train ratings."""
+    counts = np.bincount(train["item_index"].to_numpy(), minlength=n_items).astype(np.float64)
+    return np.broadcast_to(counts, (n_users, n_items)).copy()
+
+
+def random_scores(n_users: int, n_items: int, seed: int = SEED) -> np.ndarray:
+    """The random baseline: independent uniform scores, seeded."""
+    return np.random.default_rng(seed).random((n_users, n_items))
+
+
+def implicit_targets(train: pd.DataFrame, n_users: int, n_items: int) -> np.ndarray:
+    """One row per user: 1/|items the user rated| on each rated item, else 0 (rows sum to 1)."""
+    targets = seen_mask(train, n_users, n_items).astype(np.float32)
+    return targets / np.maximum(targets.sum(axis=1, keepdims=True), 1.0)
+
+
+def build_ranking_model(n_users: int, n_items: int, embedding_dim: int = 32, l2: float = 1e-4):
+    """User index → logits over all items: ``u_user · v_item + b_item`` for every item at once.
+
+    The Dense layer ``item_scores`` holds the item embeddings (its kernel, k × n_items) and the
+    item biases (its bias); a softmax over its output is the model's distribution over movies.
+    """
+    import keras
+    from keras import layers
+
+    user = keras.Input(shape=(), dtype="int32", name="user")
+    user_vector = layers.Embedding(int(n_users), int(embedding_dim), name="user_embedding",
+                                   embeddings_regularizer=keras.regularizers.l2(l2))(user)
+    logits = layers.Dense(int(n_items), name="item_scores",
+                          kernel_regularizer=keras.regularizers.l2(l2))(user_vector)
+    return keras.Model(user, logits, name="softmax_mf")
+
+
+def fit_ranking_model(train: pd.DataFrame, n_users: int, n_items: int, seed: int = SEED,
+                      **config):
+    """Build, compile and fit the ranking model on ``train``; returns ``(model, history)``.
+
+    ``config`` overrides entries of ``RANKING_CONFIG``. Seeded: the same call gives the same model.
+    """
+    import keras
+
+    unknown = set(config) - set(RANKING_CONFIG)
+    if unknown:
+        raise ValueError(f"unknown settings {sorted(unknown)}: use {sorted(RANKING_CONFIG)}")
+    settings = {**RANKING_CONFIG, **config}
+    seed_everything(seed)
+    model = build_ranking_model(n_users, n_items, settings["embedding_dim"], settings["l2"])
+    model.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]),
+                  loss=keras.losses.CategoricalCrossentropy(from_logits=True))
+    history = model.fit(np.arange(n_users, dtype=np.int32),
+                        implicit_targets(train, n_users, n_items),
+                        batch_size=settings["batch_size"], epochs=settings["epochs"], verbose=0)
+    return model, history
+
+
+def ranking_scores(model, user_index=None) -> np.ndarray:
+    """The ranking model's logits for every item: all users (n_users × n_items) or ``user_index``."""
+    user_embeddings = model.get_layer("user_embedding").get_weights()[0]
+    kernel, bias = model.get_layer("item_scores").get_weights()
+    if user_index is not None:
+        user_index = np.atleast_1d(np.asarray(user_index))
+        if user_index.min() < 0 or user_index.max() >= len(user_embeddings):
+            raise ValueError(f"user_index must lie in 0..{len(user_embeddings) - 1}")
+        user_embeddings = user_embeddings[user_index]
+    return user_embeddings @ kernel + bias
+
+
+def evaluate_ranking(scores: np.ndarray, train: pd.DataFrame, test: pd.DataFrame,
+                     k: int = 10, threshold: float = 4.0) -> dict[str, float]:
+    """Ranking metrics of a score matrix on a split (notebook 04's protocol).
+
+    Candidates: every item the user did not rate in ``train``. Relevant: the user's ``test``
+    ratings ≥ ``threshold``. Users with no relevant item are left out. Coverage counts the
+    distinct items in every user's top ``k``.
+    """
+    n_users, n_items = scores.shape
+    top_items = top_n(scores, seen_mask(train, n_users, n_items), k)
+    relevant = relevant_items(test["user_index"], test["item_index"], test["rating"], n_users,
+                              threshold)
+    return ranking_report(top_items, relevant, k, n_items)

@@ -1,0 +1,174 @@
+"""From a trained model to recommendations: embeddings, top-n lists, similar items (notebook 04).
+
+Scores are a matrix ``scores[u, i]`` (user index × item index), higher is better. Every function
+works for all users at once (no Python loop over users), and takes and returns 0-based indices;
+the functions that talk to people (``recommend_for_user``, ``similar_movies``) take original ids
+and titles and answer with titles.
+
+Ties: items with equal scores are ranked by item index, lower first, so a list is the same on
+every run and on every machine.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from helpers.data import IdEncoding
+
+
+def extract_embeddings(model) -> dict[str, np.ndarray]:
+    """The user/item embedding matrices and biases of a trained Keras model, found by layer name.
+
+    Reads the layers ``user_embedding`` and ``item_embedding`` (Embedding layers, notebook 02), or,
+    for the ranking model of notebook 04, ``item_scores`` (a Dense layer whose kernel is the item
+    embedding matrix, transposed, and whose bias is the item bias). ``user_bias``/``item_bias``
+    are Embedding layers of width 1 when the model has them, else zeros.
+    Returns ``user_embeddings`` (n_users × k), ``item_embeddings`` (n_items × k), ``user_bias``
+    (n_users,) and ``item_bias`` (n_items,) as NumPy arrays.
+    """
+    names = {layer.name for layer in model.layers}
+    if "user_embedding" not in names or not names & {"item_embedding", "item_scores"}:
+        raise ValueError(f"the model needs layers named 'user_embedding' and 'item_embedding' "
+                         f"(or 'item_scores'); it has {sorted(names)}")
+    user_embeddings = np.asarray(model.get_layer("user_embedding").get_weights()[0])
+    if "item_embedding" in names:
+        item_embeddings = np.asarray(model.get_layer("item_embedding").get_weights()[0])
+        item_bias = (np.asarray(model.get_layer("item_bias").get_weights()[0]).ravel()
+                     if "item_bias" in names else np.zeros(len(item_embeddings), np.float32))
+    else:
+        kernel, bias = model.get_layer("item_scores").get_weights()
+        item_embeddings, item_bias = np.asarray(kernel).T, np.asarray(bias)
+    user_bias = (np.asarray(model.get_layer("user_bias").get_weights()[0]).ravel()
+                 if "user_bias" in names else np.zeros(len(user_embeddings), np.float32))
+    return {"user_embeddings": user_embeddings, "item_embeddings": item_embeddings,
+            "user_bias": user_bias, "item_bias": item_bias}
+
+
+def score_matrix(embeddings: dict[str, np.ndarray]) -> np.ndarray:
+    """Every user's score for every item: ``U Vᵀ + b_user + b_item`` (n_users × n_items).
+
+    A model's global offset (the mean rating) is left out: it shifts every score equally and
+    changes no ranking.
+    """
+    return (embeddings["user_embeddings"] @ embeddings["item_embeddings"].T
+            + embeddings["user_bias"][:, None] + embeddings["item_bias"][None, :])
+
+
+def seen_mask(train: pd.DataFrame, n_users: int, n_items: int) -> np.ndarray:
+    """Boolean matrix (n_users × n_items), True where the user rated the item in ``train``."""
+    for column, size in (("user_index", n_users), ("item_index", n_items)):
+        if column not in train:
+            raise ValueError(f"train has no '{column}' column: encode it with helpers.data.encode_ids")
+        if len(train) and not 0 <= train[column].min() <= train[column].max() < size:
+            raise ValueError(f"train['{column}'] must lie in 0..{size - 1}")
+    mask = np.zeros((n_users, n_items), dtype=bool)
+    mask[train["user_index"].to_numpy(), train["item_index"].to_numpy()] = True
+    return mask
+
+
+def top_n(scores: np.ndarray, exclude: np.ndarray | None = None, n: int = 10) -> np.ndarray:
+    """The ``n`` best item indices per row of ``scores``, best first (n_users × n, int64).
+
+    ``exclude`` is a boolean matrix of the same shape (e.g. ``seen_mask(train, ...)``): those
+    items are never recommended. Equal scores rank the lower item index first. A row with fewer
+    than ``n`` allowed items is padded with -1.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim != 2:
+        raise ValueError(f"scores must be a 2-D matrix (users × items), got shape {scores.shape}")
+    if np.isnan(scores).any():
+        raise ValueError("scores contain NaN: check the model's output before ranking")
+    if not 1 <= n <= scores.shape[1]:
+        raise ValueError(f"n must lie in 1..{scores.shape[1]} (the number of items), got {n}")
+    if exclude is not None:
+        exclude = np.asarray(exclude, dtype=bool)
+        if exclude.shape != scores.shape:
+            raise ValueError(f"exclude has shape {exclude.shape} but scores have {scores.shape}")
+        scores = np.where(exclude, -np.inf, scores)
+    # a stable sort of the negated scores keeps equal scores in item-index order
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :n]
+    if exclude is not None:
+        order = np.where(np.take_along_axis(exclude, order, axis=1), -1, order)
+    return order
+
+
+def recommend_for_user(user_id: int, scores: np.ndarray, train: pd.DataFrame,
+                       encoding: IdEncoding, movies: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The top ``n`` movies for one original ``user_id``, excluding what they rated in ``train``.
+
+    Returns a table with ``rank``, ``item_id``, ``title``, ``genres`` and ``score``.
+    """
+    user = int(encoding.user_index([user_id])[0])  # a clear ValueError for an unknown user
+    if scores.shape != (encoding.n_users, encoding.n_items):
+        raise ValueError(f"scores must have shape {(encoding.n_users, encoding.n_items)} "
+                         f"(users × items of the encoding), got {scores.shape}")
+    seen = np.zeros(encoding.n_items, dtype=bool)
+    seen[train.loc[train["user_index"] == user, "item_index"].to_numpy()] = True
+    items = top_n(scores[user : user + 1], seen[None, :], n)[0]
+    items = items[items >= 0]
+    return _titled(items, scores[user, items], encoding, movies, "score")
+
+
+def similar_items(item_embeddings: np.ndarray, item_index: int, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """The ``n`` items most similar to ``item_index`` by cosine similarity, itself left out.
+
+    Returns ``(indices, cosine similarities)``, most similar first (ties: lower index first).
+    """
+    item_embeddings = np.asarray(item_embeddings, dtype=np.float64)
+    n_items = len(item_embeddings)
+    if not 0 <= int(item_index) < n_items:
+        raise ValueError(f"item_index {item_index} is out of range: indices run from 0 to {n_items - 1}")
+    if not 1 <= n < n_items:
+        raise ValueError(f"n must lie in 1..{n_items - 1}, got {n}")
+    norms = np.linalg.norm(item_embeddings, axis=1)
+    unit = item_embeddings / np.where(norms > 0, norms, 1.0)[:, None]
+    cosine = unit @ unit[int(item_index)]
+    itself = np.zeros((1, n_items), dtype=bool)
+    itself[0, int(item_index)] = True
+    indices = top_n(cosine[None, :], itself, n)[0]
+    return indices, cosine[indices]
+
+
+def top_n_frame(top_items: np.ndarray, encoding: IdEncoding,
+                movies: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Top-n lists (users × n item indices) as a long table: ``user_id``, ``rank``, ``item_id``
+    (and ``title`` when ``movies`` is given), one row per recommendation; -1 padding is dropped."""
+    top_items = np.asarray(top_items)
+    if top_items.ndim != 2 or top_items.shape[0] != encoding.n_users:
+        raise ValueError(f"top_items must have one row per user ({encoding.n_users}), "
+                         f"got shape {top_items.shape}")
+    users, ranks = np.indices(top_items.shape)
+    keep = top_items >= 0
+    table = pd.DataFrame({"user_id": encoding.user_ids[users[keep]], "rank": ranks[keep] + 1,
+                          "item_id": encoding.item_ids[top_items[keep]]})
+    if movies is not None:
+        table = table.merge(movies[["item_id", "title"]], on="item_id", how="left")
+    return table
+
+
+def item_id_of(movies: pd.DataFrame, title: str) -> int:
+    """The ``item_id`` of the movie called ``title`` (exact, case-insensitive; the first if several)."""
+    matches = movies.loc[movies["title"].str.lower() == title.strip().lower(), "item_id"]
+    if matches.empty:
+        near = movies.loc[movies["title"].str.contains(title.strip()[:12], case=False, regex=False),
+                          "title"].head(3).tolist()
+        raise ValueError(f"no movie titled {title!r}" + (f"; did you mean {near}?" if near else ""))
+    return int(matches.iloc[0])
+
+
+def similar_movies(item_id: int, item_embeddings: np.ndarray, encoding: IdEncoding,
+                   movies: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The ``n`` movies most similar to the original ``item_id``, as a table with titles."""
+    item = int(encoding.item_index([item_id])[0])  # a clear ValueError for an unknown movie
+    indices, cosine = similar_items(item_embeddings, item, n)
+    return _titled(indices, cosine, encoding, movies, "cosine")
+
+
+def _titled(items: np.ndarray, values: np.ndarray, encoding: IdEncoding, movies: pd.DataFrame,
+            value_name: str) -> pd.DataFrame:
+    """A ranked table of item indices with their ids, titles, genres and a value column."""
+    table = pd.DataFrame({"rank": np.arange(1, len(items) + 1), "item_id": encoding.item_ids[items],
+                          value_name: np.round(np.asarray(values, dtype=np.float64), 3)})
+    table = table.merge(movies[["item_id", "title", "genres"]], on="item_id", how="left")
+    return table[["rank", "item_id", "title", "genres", value_name]].set_index("rank")
