@@ -1,0 +1,157 @@
+"""The series as learners meet it: each notebook, run in JupyterLab in a real browser.
+
+A private JupyterLab serves a temporary copy of ``notebooks/`` with the outputs cleared; headless
+Chromium opens each notebook, runs it with *Run → Run All Cells*, and waits until every code cell
+has run and the kernel is idle (or an error shows up: a run that hits an error stops there). The
+test then asserts that no cell shows an error or a warning and that every figure rendered as an
+image, and saves a screenshot to ``build/screenshots/NN_name.png``.
+
+Needs Debian's Chromium (``/usr/bin/chromium``; ``MF_SERIES_CHROMIUM`` names another binary).
+Without it the test is skipped, saying how to install it, except under CI (``CI=true``), where
+``make setup`` installs it and a missing browser fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from browser_lab import CHROMIUM, CHROMIUM_ARGS, JupyterLabServer
+from conftest import NOTEBOOKS, ROOT
+
+SCREENSHOTS = ROOT / "build" / "screenshots"
+KERNEL_READY_TIMEOUT_S = 120
+RUN_TIMEOUT_S = 180  # one notebook runs in about 45 s on a laptop; the UI and a busy CI add some
+VIEWPORT = {"width": 1280, "height": 900}
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+IMAGES = ".jp-OutputArea-output img"
+INDICATOR = ".jp-Notebook-ExecutionIndicator"
+
+# the notebook's toolbar says "idle" even before a kernel exists; the status bar names the kernel
+KERNEL_READY = """(indicator) => {
+    const status = document.querySelector(indicator);
+    const items = [...document.querySelectorAll(".jp-StatusBar-TextItem")];
+    const kernel = items.some((i) => /^(?!No Kernel).+ \\| Idle$/.test(i.textContent.trim()));
+    return kernel && status && status.dataset.status === "idle";
+}"""
+
+# true once an error/warning is shown, or once `expected` cells carry an execution count and the
+# kernel is idle again
+RUN_FINISHED = """([stderr, indicator, expected]) => {
+    if (document.querySelector(stderr)) return "error";
+    const status = document.querySelector(indicator);
+    if (!status || status.dataset.status !== "idle") return false;
+    const prompts = document.querySelectorAll(".jp-CodeCell .jp-InputPrompt");
+    const executed = [...prompts].filter((p) => /\\[\\d+\\]/.test(p.textContent)).length;
+    return executed >= expected ? "done" : false;
+}"""
+
+PAGE_STATE = """([stderr, images]) => ({
+    errors: [...document.querySelectorAll(stderr)].map((o) => o.innerText.slice(0, 800)),
+    images: [...document.querySelectorAll(images)].map((i) => [i.complete, i.naturalWidth]),
+    executed: [...document.querySelectorAll(".jp-CodeCell .jp-InputPrompt")]
+        .filter((p) => /\\[\\d+\\]/.test(p.textContent)).length,
+    dialogs: [...document.querySelectorAll(".jp-Dialog")].map((d) => d.innerText.slice(0, 200)),
+})"""
+
+
+def require_browser() -> None:
+    """Skip (or, under CI, fail) with a message that says how to get the browser."""
+    problems = []
+    if not CHROMIUM.exists():
+        problems.append(f"{CHROMIUM} not found: install Chromium (`sudo apt-get install chromium` "
+                        "on Debian/Ubuntu) or set MF_SERIES_CHROMIUM to a Chromium binary")
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        problems.append("the `playwright` package is missing: run `make setup`")
+    if not problems:
+        return
+    message = "browser check not run: " + "; ".join(problems)
+    if IN_CI:
+        pytest.fail(message + " (CI=true: `make setup` installs Chromium; the check must run)")
+    pytest.skip(message)
+
+
+def expected_from(path: Path) -> tuple[int, int]:
+    """Code cells to run, and figures to draw, according to the committed notebook."""
+    notebook = nbformat.read(path, as_version=4)
+    code_cells = [c for c in notebook.cells if c.cell_type == "code" and c.source.strip()]
+    figures = sum("image/png" in output.get("data", {}) for c in code_cells for output in c.outputs)
+    return len(code_cells), figures
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    require_browser()
+    workdir = tmp_path_factory.mktemp("jupyterlab")
+    with JupyterLabServer(ROOT / "notebooks", workdir) as server:
+        # the kernel runs in the copy, outside the repo, as a learner's `make lab` kernel does
+        probe = subprocess.run([sys.executable, "-c", "import helpers"], cwd=server.root,
+                               env=server.environment(), capture_output=True, text=True)
+        if probe.returncode != 0:
+            pytest.fail("`import helpers` fails outside the repo: run `make setup`, which makes "
+                        "the repo importable from .venv\n" + probe.stderr[-800:])
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser(lab):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                                              headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs_in_jupyterlab(path, lab, browser):
+    expected_cells, expected_figures = expected_from(path)
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    screenshot = SCREENSHOTS / path.with_suffix(".png").name
+    try:
+        page.goto(lab.lab_url(path))
+        page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=60_000)
+        page.keyboard.press("Control+b")  # hide the file browser: the notebook gets the width
+        page.locator(".jp-FileBrowser").wait_for(state="hidden")
+        page.wait_for_function(KERNEL_READY, arg=INDICATOR, timeout=KERNEL_READY_TIMEOUT_S * 1000)
+
+        start = time.perf_counter()
+        page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        outcome = page.wait_for_function(RUN_FINISHED, arg=[STDERR, INDICATOR, expected_cells],
+                                         timeout=RUN_TIMEOUT_S * 1000).json_value()
+        seconds = time.perf_counter() - start
+        print(f"{path.name}: {outcome} after {seconds:.1f} s in JupyterLab")
+
+        state = page.evaluate(PAGE_STATE, [STDERR, IMAGES])
+        assert not state["errors"], f"{path.name} shows an error or warning:\n" + "\n---\n".join(
+            state["errors"])
+        assert not state["dialogs"], f"{path.name}: a dialog is open: {state['dialogs']}"
+        assert state["executed"] == expected_cells, (
+            f"{path.name}: {state['executed']} of {expected_cells} code cells ran")
+        drawn = [width for complete, width in state["images"] if complete and width > 0]
+        assert len(state["images"]) == expected_figures, (
+            f"{path.name}: {len(state['images'])} figures in the browser, the committed notebook "
+            f"has {expected_figures}")
+        assert len(drawn) == len(state["images"]), f"{path.name}: a figure did not render"
+        if expected_figures:
+            page.locator(IMAGES).first.scroll_into_view_if_needed()
+    finally:
+        page.screenshot(path=str(screenshot))  # also on failure: it shows what went wrong
+        context.close()
+        lab.shut_down_kernels()
