@@ -4,6 +4,8 @@
 set -euo pipefail
 missing=()
 command -v dot >/dev/null 2>&1 || missing+=(graphviz)
+# under CI the browser check (tests/test_browser.py) must run: it drives Debian's Chromium
+if [ "${CI:-}" = true ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "Installing ${missing[*]} with apt-get ..."
