@@ -48,6 +48,9 @@ lab: setup  ## open the series in JupyterLab
 notebooks: setup  ## maintainers: re-execute the committed notebooks in place (Restart & Run All)
 	@$(PY) tools/run_notebooks.py --in-place $(NOTEBOOKS)
 
+student: setup  ## teachers: build/student/, every notebook without outputs and solutions
+	@$(PY) tools/student.py --out build/student
+
 lint: setup  ## ruff over helpers, tests, tools and the notebooks
 	$(BIN)/ruff check helpers tests tools notebooks
 
