@@ -1,0 +1,82 @@
+"""Ranking metrics (notebook 04) on cases small enough to work out by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from helpers.metrics import (catalog_coverage, hit_rate_at_k, ndcg_at_k, precision_at_k,
+                             ranking_report, recall_at_k, relevant_items)
+
+# user 0 likes {1, 5}: its list [1, 2, 5] hits at ranks 1 and 3
+# user 1 likes {7}:    its list [3, 4, 6] misses
+# user 2 likes nothing: left out of every average
+TOP = np.array([[1, 2, 5], [3, 4, 6], [0, 1, 2]])
+RELEVANT = [{1, 5}, {7}, set()]
+
+
+def test_precision_by_hand():
+    assert precision_at_k(TOP, RELEVANT, k=3) == pytest.approx((2 / 3 + 0) / 2)
+    assert precision_at_k(TOP, RELEVANT, k=1) == pytest.approx((1 + 0) / 2)
+
+
+def test_recall_by_hand():
+    assert recall_at_k(TOP, RELEVANT, k=3) == pytest.approx((2 / 2 + 0 / 1) / 2)
+    assert recall_at_k(TOP, RELEVANT, k=2) == pytest.approx((1 / 2 + 0) / 2)
+
+
+def test_hit_rate_by_hand():
+    assert hit_rate_at_k(TOP, RELEVANT, k=3) == pytest.approx(0.5)
+    assert hit_rate_at_k(np.array([[2, 3, 4], [3, 4, 6], [0, 1, 2]]), RELEVANT, k=3) == 0.0
+
+
+def test_ndcg_by_hand():
+    dcg = 1 / math.log2(2) + 1 / math.log2(4)  # hits at ranks 1 and 3
+    ideal = 1 / math.log2(2) + 1 / math.log2(3)  # two relevant items, both at the top
+    assert ndcg_at_k(TOP, RELEVANT, k=3) == pytest.approx((dcg / ideal + 0) / 2)
+
+
+def test_ndcg_is_one_for_a_perfect_list_and_ideal_caps_at_k():
+    assert ndcg_at_k(np.array([[5, 1, 0]]), [{1, 5}], k=2) == pytest.approx(1.0)
+    # five relevant items but k = 2: two hits at the top are perfect
+    assert ndcg_at_k(np.array([[0, 1, 9]]), [{0, 1, 2, 3, 4}], k=2) == pytest.approx(1.0)
+    # the same hit scores less lower down
+    assert ndcg_at_k(np.array([[9, 0]]), [{0}], k=2) == pytest.approx(1 / math.log2(3))
+
+
+def test_padding_never_counts_as_a_hit():
+    assert precision_at_k(np.array([[-1, -1]]), [{0, 1}], k=2) == 0.0
+    assert catalog_coverage(np.array([[0, -1], [0, 1]]), n_items=4) == pytest.approx(0.5)
+
+
+def test_coverage_by_hand():
+    assert catalog_coverage(TOP, n_items=10) == pytest.approx(7 / 10)  # 0..6
+    assert catalog_coverage(TOP, n_items=10, k=1) == pytest.approx(3 / 10)  # 1, 3, 0
+
+
+def test_report_gathers_every_metric():
+    report = ranking_report(TOP, RELEVANT, k=3, n_items=10)
+    assert report == pytest.approx({"precision@3": 1 / 3, "recall@3": 0.5, "hit_rate@3": 0.5,
+                                    "ndcg@3": ndcg_at_k(TOP, RELEVANT, 3), "coverage": 0.7,
+                                    "users": 2})
+
+
+def test_relevant_items_keeps_ratings_at_or_above_the_threshold():
+    relevant = relevant_items([0, 0, 1, 2], [3, 4, 3, 1], [4.0, 3.5, 5.0, 1.0], n_users=4)
+    assert relevant == [{3}, {3}, set(), set()]
+    with pytest.raises(ValueError, match="user_index must lie"):
+        relevant_items([7], [0], [5.0], n_users=3)
+
+
+@pytest.mark.parametrize("top, relevant, k, message", [
+    (np.array([1, 2]), [{1}], 1, "2-D integer"),
+    (np.array([[1.0, 2.0]]), [{1}], 1, "2-D integer"),
+    (TOP, RELEVANT[:2], 3, "one set per user"),
+    (TOP, RELEVANT, 4, "k must lie"),
+    (TOP, [set(), set(), set()], 3, "no user has a relevant item"),
+])
+def test_bad_input_raises_a_clear_error(top, relevant, k, message):
+    with pytest.raises(ValueError, match=message):
+        precision_at_k(top, relevant, k)
