@@ -7,9 +7,16 @@ import pandas as pd
 import pytest
 
 from helpers.data import encode_ids, random_split
-from helpers.ranking import (RANKING_CONFIG, build_ranking_model, evaluate_ranking,
-                             fit_ranking_model, implicit_targets, popularity_scores, random_scores,
-                             ranking_scores)
+from helpers.ranking import (
+    RANKING_CONFIG,
+    build_ranking_model,
+    evaluate_ranking,
+    fit_ranking_model,
+    implicit_targets,
+    popularity_scores,
+    random_scores,
+    ranking_scores,
+)
 from helpers.recommend import extract_embeddings, score_matrix
 
 TINY = pd.DataFrame({"user_index": [0, 0, 1, 2, 2, 2], "item_index": [0, 1, 1, 1, 2, 3],

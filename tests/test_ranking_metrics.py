@@ -7,8 +7,15 @@ import math
 import numpy as np
 import pytest
 
-from helpers.metrics import (catalog_coverage, hit_rate_at_k, ndcg_at_k, precision_at_k,
-                             ranking_report, recall_at_k, relevant_items)
+from helpers.metrics import (
+    catalog_coverage,
+    hit_rate_at_k,
+    ndcg_at_k,
+    precision_at_k,
+    ranking_report,
+    recall_at_k,
+    relevant_items,
+)
 
 # user 0 likes {1, 5}: its list [1, 2, 5] hits at ranks 1 and 3
 # user 1 likes {7}:    its list [3, 4, 6] misses

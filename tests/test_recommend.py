@@ -7,8 +7,17 @@ import pandas as pd
 import pytest
 
 from helpers.data import encode_ids, random_split
-from helpers.recommend import (extract_embeddings, item_id_of, recommend_for_user, score_matrix,
-                               seen_mask, similar_items, similar_movies, top_n, top_n_frame)
+from helpers.recommend import (
+    extract_embeddings,
+    item_id_of,
+    recommend_for_user,
+    score_matrix,
+    seen_mask,
+    similar_items,
+    similar_movies,
+    top_n,
+    top_n_frame,
+)
 
 
 @pytest.fixture(scope="module")
