@@ -1,0 +1,144 @@
+"""`make student`: the copies handed to learners hold no outputs and no solutions, and still run.
+
+The execution test runs every student notebook top to bottom, the exercise cells included: they
+keep their `...` placeholders, so each `check` prints its prompt and nothing is solved. That is
+what a learner who chooses *Run All* sees. It costs about as much as running the series once
+(minutes); the other tests here take a second.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import time
+
+import nbformat
+import pytest
+from conftest import NOTEBOOKS, ROOT
+
+
+def load_tool(name: str):
+    spec = importlib.util.spec_from_file_location(f"tools_{name}", ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+student = load_tool("student")
+DETAILS = re.compile(r"<details\b.*?</details>", re.DOTALL | re.IGNORECASE)
+TAGS = re.compile(r"<summary>.*?</summary>|</?details[^>]*>", re.DOTALL | re.IGNORECASE)
+FENCE = re.compile(r"^```\w*$")
+
+
+def hidden_lines(notebook) -> set[str]:
+    """Every non-blank line inside a <details> block, markup and code fences aside."""
+    lines = set()
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            for block in DETAILS.findall(cell.source):
+                lines |= {line.strip() for line in TAGS.sub("\n", block).splitlines()
+                          if line.strip() and not FENCE.match(line.strip())}
+    return lines
+
+
+def solution_lines(notebook) -> set[str]:
+    """Lines only the solutions hold: hidden lines that appear nowhere else in the notebook
+    (``exercises.q1.check(answer)`` is in the exercise cell too, so it is not a leak)."""
+    visible = set()
+    for cell in notebook.cells:
+        text = DETAILS.sub("", cell.source) if cell.cell_type == "markdown" else cell.source
+        visible |= {line.strip() for line in text.splitlines()}
+    return {line for line in hidden_lines(notebook) if line not in visible}
+
+
+def all_text(notebook) -> str:
+    return "\n".join(cell.source for cell in notebook.cells)
+
+
+@pytest.fixture(scope="module")
+def student_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("student")
+    start = time.perf_counter()
+    student.build_student(ROOT / "notebooks", out)
+    print(f"student copy built in {time.perf_counter() - start:.2f} s")
+    return out
+
+
+def test_every_notebook_is_handed_out_with_a_readme(student_dir):
+    assert sorted(p.name for p in student_dir.glob("*.ipynb")) == [p.name for p in NOTEBOOKS]
+    readme = (student_dir / "README.md").read_text(encoding="utf-8")
+    assert "make setup" in readme and "solutions" in readme
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_outputs_and_no_solutions(path, student_dir):
+    source = nbformat.read(path, as_version=4)
+    copy = nbformat.read(student_dir / path.name, as_version=4)
+    for cell in copy.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, cell.source[:80]
+        assert "<details" not in cell.source.lower(), f"a <details> block is left: {cell.source[:80]}"
+    leaks = solution_lines(source)
+    assert leaks, f"{path.name}: found no solution lines in <details> blocks to check against"
+    copy_lines = {line.strip() for line in all_text(copy).splitlines()}
+    leaked = sorted(leaks & copy_lines)
+    assert not leaked, f"{path.name}: solution text in the student copy: {leaked[:5]}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_everything_but_the_solutions_is_kept(path, student_dir):
+    source = nbformat.read(path, as_version=4)
+    copy = nbformat.read(student_dir / path.name, as_version=4)
+    section = student.solutions_section(source.cells)
+    taught = [c.source for i, c in enumerate(source.cells) if c.cell_type == "code" and i not in section]
+    assert [c.source for c in copy.cells if c.cell_type == "code"] == taught
+    headings = [line for line in all_text(source).splitlines() if line.startswith("#")]
+    copy_text = all_text(copy)
+    assert all(heading in copy_text for heading in headings), "a heading went missing"
+    assert student.SOLUTIONS_NOTE in copy_text
+
+
+def test_a_hand_made_notebook_loses_exactly_its_solutions():
+    new_markdown, new_code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    notebook = nbformat.v4.new_notebook(cells=[
+        new_markdown("# 99 · Test\n\n## 1. Teach\n\n<details><summary>Aside</summary>secret aside"
+                     "</details>\n\nkept prose"),
+        new_code("x = 1"),
+        new_markdown("## Exercises\n\n**1.** Say 2."),
+        new_code("answer = ...  # your code here"),
+        new_markdown("## Solutions\n\nTry first.\n\n<details><summary>Solution 1</summary>\n\n"
+                     "```python\nanswer = 2  # solution-one\n```\n</details>\n\nNext: [02](02.ipynb)"),
+        new_code("answer = 2  # a solution as code"),
+        new_markdown("<details><summary>Solution 2</summary>more</details>"),
+        new_markdown("## Appendix\n\nkept"),
+    ])
+    notebook.cells[1].outputs = [nbformat.v4.new_output("stream", text="1")]
+    notebook.cells[1].execution_count = 1
+    copy = student.student_notebook(notebook)
+    text = all_text(copy)
+    assert "solution-one" not in text and "a solution as code" not in text and "more" not in text
+    assert "secret aside" not in text and "Try first" not in text
+    assert "kept prose" in text and "Next: [02](02.ipynb)" in text and "## Appendix" in text
+    assert copy.cells[1].outputs == [] and copy.cells[1].execution_count is None
+    assert len(copy.cells) == 6
+    assert notebook.cells[1].outputs, "the original notebook must stay untouched"
+    assert solution_lines(notebook) == {"answer = 2  # solution-one", "secret aside", "more"}
+
+
+def test_no_notebooks_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="no notebooks"):
+        student.build_student(tmp_path, tmp_path / "out")
+
+
+def test_student_copies_execute(student_dir):
+    """Every student notebook runs top to bottom in a fresh kernel, with no error or warning."""
+    run_notebooks = load_tool("run_notebooks")
+    timings = []
+    for path in sorted(student_dir.glob("[0-9][0-9]_*.ipynb")):
+        notebook, seconds = run_notebooks.execute(path)
+        timings.append(f"{path.name} {seconds:.1f} s")
+        for cell in notebook.cells:
+            for output in cell.get("outputs", []):
+                assert output.get("name") != "stderr", f"{path.name}: stderr: {output.get('text')}"
+                assert "✅" not in str(output.get("text", "")), f"{path.name}: a solved exercise"
+    print("student notebooks executed:", ", ".join(timings))
