@@ -32,6 +32,7 @@ $(STAMP): requirements.txt
 
 run: setup  ## execute every notebook into build/ (committed notebooks untouched), then the benchmark
 	@$(PY) tools/run_notebooks.py --out build $(NOTEBOOKS)
+	@$(PY) -m helpers.benchmark
 
 test: setup  ## unit tests, notebook checks and nbval over every notebook
 	$(BIN)/pytest tests notebooks
