@@ -18,6 +18,9 @@ documented fallback:
 - ``Biases``: an unknown user has :math:`b_u = 0`, an unknown item :math:`b_i = 0`, so the
   prediction keeps what is known (:math:`\mu + b_i`, :math:`\mu + b_u`, or :math:`\mu`).
 
+``known_pairs(train, user_index, item_index)`` marks the rows whose user and item both have train
+ratings; the series' learned models predict the other rows with ``Biases``.
+
 The most-popular recommender, the baseline for ranking, is ``helpers.ranking.popularity_scores``.
 
 The maths of ``Biases``. Minimise over the offsets
@@ -167,3 +170,18 @@ class Biases:
     def n_params(self) -> int:
         return 1 + len(self.user_bias_) + len(self.item_bias_)
 
+
+
+def known_pairs(train: pd.DataFrame, user_index, item_index) -> np.ndarray:
+    """True where both the user and the item have at least one rating in ``train``.
+
+    A learned model's embedding of a user or item without train ratings was never trained, so the
+    series predicts the other rows (``~known_pairs(...)``) with ``Biases``, which falls back well.
+    """
+    users, items, _ = _train_arrays(train)
+    user_index = np.asarray(user_index).astype(np.int64).ravel()
+    item_index = np.asarray(item_index).astype(np.int64).ravel()
+    user_known = np.bincount(users, minlength=max(users.max(), user_index.max(initial=0)) + 1) > 0
+    item_known = np.bincount(items, minlength=max(items.max(), item_index.max(initial=0)) + 1) > 0
+    inside = (user_index >= 0) & (item_index >= 0)
+    return inside & user_known[np.maximum(user_index, 0)] & item_known[np.maximum(item_index, 0)]

@@ -273,10 +273,11 @@ def run(train: pd.DataFrame, test: pd.DataFrame, encoding: IdEncoding, models: l
     from helpers.recommend import seen_mask
 
     n_users, n_items = encoding.n_users, encoding.n_items
+    from helpers.baselines import known_pairs
+
     user_known = np.bincount(train["user_index"], minlength=n_users) > 0
-    item_known = np.bincount(train["item_index"], minlength=n_items) > 0
     test_users, test_items = test["user_index"].to_numpy(), test["item_index"].to_numpy()
-    cold_rows = ~user_known[test_users] | ~item_known[test_items]
+    cold_rows = ~known_pairs(train, test_users, test_items)
     fallback = None
     if any(name in KERAS_MODELS for name in models if name in RATING_MODELS):
         fallback = fit_model("biases", train, n_users, n_items, seed).predict(test_users, test_items)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.baselines import Biases, GlobalMean, ItemMean
+from helpers.baselines import Biases, GlobalMean, ItemMean, known_pairs
 from helpers.data import encode_ids, random_split
 from helpers.metrics import rmse
 
@@ -106,3 +106,9 @@ def test_on_movielens_each_baseline_beats_the_one_before(movielens):
     assert errors[0] > errors[1] > errors[2]
     # the published BaselineOnly (5-fold CV) is 0.944; one 80/20 split lands close to it
     assert errors[2] == pytest.approx(0.944, abs=0.015)
+
+
+def test_known_pairs_marks_rows_whose_user_and_item_have_train_ratings():
+    train = frame([0, 1, 3], [0, 2, 2], [4, 3, 5])  # user 2 and item 1 have no rating
+    known = known_pairs(train, [0, 2, 1, 0, 9, 3], [2, 0, 1, 0, 0, 7])
+    assert known.tolist() == [True, False, False, True, False, False]
