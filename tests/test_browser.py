@@ -25,6 +25,11 @@ import pytest
 from browser_lab import CHROMIUM, CHROMIUM_ARGS, JupyterLabServer
 from conftest import NOTEBOOKS, ROOT
 
+try:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+except ImportError:  # reported by require_browser(), which skips or fails the test
+    PlaywrightTimeout = TimeoutError
+
 SCREENSHOTS = ROOT / "build" / "screenshots"
 KERNEL_READY_TIMEOUT_S = 120
 RUN_TIMEOUT_S = 180  # one notebook runs in about 45 s on a laptop; the UI and a busy CI add some
@@ -128,13 +133,20 @@ def test_notebook_runs_in_jupyterlab(path, lab, browser):
         page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=60_000)
         page.keyboard.press("Control+b")  # hide the file browser: the notebook gets the width
         page.locator(".jp-FileBrowser").wait_for(state="hidden")
-        page.wait_for_function(KERNEL_READY, arg=INDICATOR, timeout=KERNEL_READY_TIMEOUT_S * 1000)
+        page.wait_for_function(KERNEL_READY, arg=INDICATOR, polling=250,
+                               timeout=KERNEL_READY_TIMEOUT_S * 1000)
 
         start = time.perf_counter()
         page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
         page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
-        outcome = page.wait_for_function(RUN_FINISHED, arg=[STDERR, INDICATOR, expected_cells],
-                                         timeout=RUN_TIMEOUT_S * 1000).json_value()
+        try:
+            outcome = page.wait_for_function(RUN_FINISHED, arg=[STDERR, INDICATOR, expected_cells],
+                                             polling=250, timeout=RUN_TIMEOUT_S * 1000).json_value()
+        except PlaywrightTimeout:
+            state = page.evaluate(PAGE_STATE, [STDERR, IMAGES])
+            pytest.fail(f"{path.name}: not finished after {RUN_TIMEOUT_S} s: {state['executed']} of "
+                        f"{expected_cells} code cells ran, dialogs {state['dialogs']}; see {screenshot}"
+                        f"\nJupyterLab log:\n{lab.log_tail(15)}")
         seconds = time.perf_counter() - start
         print(f"{path.name}: {outcome} after {seconds:.1f} s in JupyterLab")
 
