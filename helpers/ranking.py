@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 from helpers import SEED, seed_everything
-from helpers.metrics import ranking_report, relevant_items
+from helpers.metrics import ndcg_at_k, ranking_report, relevant_items
 from helpers.recommend import seen_mask, top_n
 
-RANKING_CONFIG = {"embedding_dim": 64, "l2": 1e-4, "epochs": 15, "learning_rate": 1e-2,
+RANKING_CONFIG = {"embedding_dim": 64, "l2": 1e-4, "epochs": 14, "learning_rate": 1e-2,
                   "batch_size": 64}
 """The ranking model's settings, chosen on a validation split taken from train (notebook 04)."""
 
@@ -59,7 +59,7 @@ def build_ranking_model(n_users: int, n_items: int, embedding_dim: int = 64, l2:
 
 
 def fit_ranking_model(train: pd.DataFrame, n_users: int, n_items: int, seed: int = SEED,
-                      **config):
+                      callbacks: list | None = None, **config):
     """Build, compile and fit the ranking model on ``train``; returns ``(model, history)``.
 
     ``config`` overrides entries of ``RANKING_CONFIG``. Seeded: the same call gives the same model.
@@ -76,8 +76,30 @@ def fit_ranking_model(train: pd.DataFrame, n_users: int, n_items: int, seed: int
                   loss=keras.losses.CategoricalCrossentropy(from_logits=True))
     history = model.fit(np.arange(n_users, dtype=np.int32),
                         implicit_targets(train, n_users, n_items),
-                        batch_size=settings["batch_size"], epochs=settings["epochs"], verbose=0)
+                        batch_size=settings["batch_size"], epochs=settings["epochs"], verbose=0,
+                        callbacks=callbacks)
     return model, history
+
+
+def validation_curve(train: pd.DataFrame, valid: pd.DataFrame, n_users: int, n_items: int,
+                     k: int = 10, seed: int = SEED, **config) -> list[float]:
+    """NDCG@k on ``valid`` after each epoch of fitting on ``train``: the curve settings are tuned on.
+
+    ``valid`` must come out of the training data (e.g. ``random_split(train)``), never the test set.
+    """
+    import keras
+
+    exclude = seen_mask(train, n_users, n_items)
+    relevant = relevant_items(valid["user_index"], valid["item_index"], valid["rating"], n_users)
+    curve: list[float] = []
+
+    class ValidationNDCG(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            top_items = top_n(ranking_scores(self.model), exclude, k)
+            curve.append(ndcg_at_k(top_items, relevant, k))
+
+    fit_ranking_model(train, n_users, n_items, seed, callbacks=[ValidationNDCG()], **config)
+    return curve
 
 
 def ranking_scores(model, user_index=None) -> np.ndarray:

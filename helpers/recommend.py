@@ -71,8 +71,8 @@ def top_n(scores: np.ndarray, exclude: np.ndarray | None = None, n: int = 10) ->
     """The ``n`` best item indices per row of ``scores``, best first (n_users × n, int64).
 
     ``exclude`` is a boolean matrix of the same shape (e.g. ``seen_mask(train, ...)``): those
-    items are never recommended. Equal scores rank the lower item index first. A row with fewer
-    than ``n`` allowed items is padded with -1.
+    items are never recommended, nor are items scored -inf. Equal scores rank the lower item
+    index first. A row with fewer than ``n`` allowed items is padded with -1.
     """
     scores = np.asarray(scores, dtype=np.float64)
     if scores.ndim != 2:
@@ -81,16 +81,23 @@ def top_n(scores: np.ndarray, exclude: np.ndarray | None = None, n: int = 10) ->
         raise ValueError("scores contain NaN: check the model's output before ranking")
     if not 1 <= n <= scores.shape[1]:
         raise ValueError(f"n must lie in 1..{scores.shape[1]} (the number of items), got {n}")
+    cost = -scores  # ascending cost = descending score
     if exclude is not None:
         exclude = np.asarray(exclude, dtype=bool)
         if exclude.shape != scores.shape:
             raise ValueError(f"exclude has shape {exclude.shape} but scores have {scores.shape}")
-        scores = np.where(exclude, -np.inf, scores)
-    # a stable sort of the negated scores keeps equal scores in item-index order
-    order = np.argsort(-scores, axis=1, kind="stable")[:, :n]
-    if exclude is not None:
-        order = np.where(np.take_along_axis(exclude, order, axis=1), -1, order)
-    return order
+        cost[exclude] = np.inf
+    # only items at least as good as each row's n-th best can make the list: find them with a
+    # partial sort (fast), then sort those few; a stable sort keeps equal scores in index order
+    nth_best = np.partition(cost, n - 1, axis=1)[:, n - 1 : n]
+    shortlist = cost <= nth_best
+    order = np.empty((len(cost), n), dtype=np.int64)
+    exact = shortlist.sum(axis=1) == n  # no tie straddles the n-th place
+    candidates = np.nonzero(shortlist[exact])[1].reshape(-1, n)  # in index order within a row
+    ranked = np.argsort(np.take_along_axis(cost[exact], candidates, axis=1), axis=1, kind="stable")
+    order[exact] = np.take_along_axis(candidates, ranked, axis=1)
+    order[~exact] = np.argsort(cost[~exact], axis=1, kind="stable")[:, :n]
+    return np.where(np.take_along_axis(cost, order, axis=1) == np.inf, -1, order)
 
 
 def recommend_for_user(user_id: int, scores: np.ndarray, train: pd.DataFrame,

@@ -16,6 +16,7 @@ from helpers.ranking import (
     popularity_scores,
     random_scores,
     ranking_scores,
+    validation_curve,
 )
 from helpers.recommend import extract_embeddings, score_matrix
 
@@ -93,3 +94,15 @@ def test_bad_settings_raise(split):
     with pytest.raises(ValueError, match="user_index must lie"):
         ranking_scores(model, [4])
     assert set(RANKING_CONFIG) == {"embedding_dim", "l2", "epochs", "learning_rate", "batch_size"}
+
+
+def test_validation_curve_has_one_ndcg_per_epoch(split):
+    train, _, n_users, n_items = split
+    fit_part, valid_part = random_split(train)
+    curve = validation_curve(fit_part, valid_part, n_users, n_items, k=5, epochs=4,
+                             embedding_dim=4, batch_size=8)
+    assert len(curve) == 4 and all(0 <= value <= 1 for value in curve)
+    # the last epoch's value is what evaluate_ranking says about the same fitted model
+    model, _ = fit_ranking_model(fit_part, n_users, n_items, epochs=4, embedding_dim=4, batch_size=8)
+    assert curve[-1] == pytest.approx(
+        evaluate_ranking(ranking_scores(model), fit_part, valid_part, k=5)["ndcg@5"])

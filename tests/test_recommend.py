@@ -40,17 +40,19 @@ def test_top_n_by_hand_excludes_and_breaks_ties_by_index():
 def test_top_n_pads_with_minus_one_when_candidates_run_out():
     exclude = np.array([[True, True, False]])
     assert top_n(np.array([[3.0, 2.0, 1.0]]), exclude, n=2).tolist() == [[2, -1]]
+    assert top_n(np.array([[-np.inf, 2.0, 1.0]]), n=3).tolist() == [[1, 2, -1]]
 
 
 def test_top_n_matches_a_per_user_loop():
     rng = np.random.default_rng(0)
-    scores = rng.integers(0, 5, size=(50, 30)).astype(float)  # many ties
-    exclude = rng.random((50, 30)) < 0.3
-    expected = []
-    for row, seen in zip(scores, exclude):
-        candidates = [i for i in range(30) if not seen[i]]
-        expected.append(sorted(candidates, key=lambda i: (-row[i], i))[:5])
-    assert top_n(scores, exclude, n=5).tolist() == expected
+    for scores in (rng.integers(0, 5, size=(50, 30)).astype(float),  # many ties
+                   rng.normal(size=(50, 30))):  # no ties
+        exclude = rng.random((50, 30)) < 0.3
+        expected = []
+        for row, seen in zip(scores, exclude):
+            candidates = [i for i in range(30) if not seen[i]]
+            expected.append(sorted(candidates, key=lambda i: (-row[i], i))[:5])
+        assert top_n(scores, exclude, n=5).tolist() == expected
 
 
 @pytest.mark.parametrize("scores, exclude, n, message", [
