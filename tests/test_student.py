@@ -68,6 +68,8 @@ def test_every_notebook_is_handed_out_with_a_readme(student_dir):
     assert sorted(p.name for p in student_dir.glob("*.ipynb")) == [p.name for p in NOTEBOOKS]
     readme = (student_dir / "README.md").read_text(encoding="utf-8")
     assert "make setup" in readme and "solutions" in readme
+    assert '<a id="embedding"></a>' in readme, "the glossary the notebooks link to is missing"
+    assert "teachers:start" not in readme and "make student" not in readme  # teachers' notes
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

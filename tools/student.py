@@ -9,7 +9,8 @@ For each ``notebooks/NN_*.ipynb`` the copy has
   ``## Solutions`` section keeps only its heading, a note for the learner and whatever follows
   the last solution in that cell (the link to the next notebook); code cells in that section go.
 ``build/student/README.md`` says how to use the copies, followed by the series route and glossary
-(``notebooks/README.md``), so the notebooks' links to ``README.md#…`` keep working.
+(``notebooks/README.md`` without its ``<!-- teachers:start -->…<!-- teachers:end -->`` parts), so
+the notebooks' links to ``README.md#…`` keep working.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DETAILS = re.compile(r"<details\b.*?</details>[ \t]*\n?", re.DOTALL | re.IGNORECASE)
 H2 = re.compile(r"^## ", re.MULTILINE)
 SOLUTIONS_HEADING = re.compile(r"^## Solutions\b.*$", re.MULTILINE)
+TEACHERS_ONLY = re.compile(r"\n?<!-- teachers:start -->.*?<!-- teachers:end -->\n?", re.DOTALL)
 SOLUTIONS_NOTE = ("*This is the student copy: the solutions are not included. Your teacher has "
                   "them.*")
 
@@ -119,7 +121,9 @@ def build_student(notebooks: Path = ROOT / "notebooks",
         nbformat.write(copy, out / path.name)
         written.append(out / path.name)
     route = notebooks / "README.md"
-    readme = STUDENT_README + (route.read_text(encoding="utf-8") if route.exists() else "")
+    # the route and glossary, without the parts marked for teachers and maintainers
+    route_text = TEACHERS_ONLY.sub("", route.read_text(encoding="utf-8")) if route.exists() else ""
+    readme = STUDENT_README + re.sub(r"\n{3,}", "\n\n", route_text)
     (out / "README.md").write_text(readme, encoding="utf-8")
     return written
 
