@@ -3,8 +3,9 @@
 A private JupyterLab serves a temporary copy of ``notebooks/`` with the outputs cleared; headless
 Chromium opens each notebook, runs it with *Run → Run All Cells*, and waits until every code cell
 has run and the kernel is idle (or an error shows up: a run that hits an error stops there). The
-test then asserts that no cell shows an error or a warning and that every figure rendered as an
-image, and saves a screenshot to ``build/screenshots/NN_name.png``.
+test then asserts that no cell shows an error or a warning, that every figure rendered as an
+image, and that the prose rendered (MathJax typeset every formula, every image loaded), and
+saves a screenshot to ``build/screenshots/NN_name.png``.
 
 Needs Debian's Chromium (``/usr/bin/chromium``; ``MF_SERIES_CHROMIUM`` names another binary).
 Without it the test is skipped, saying how to install it, except under CI (``CI=true``), where
@@ -57,6 +58,23 @@ RUN_FINISHED = """([stderr, indicator, expected]) => {
     const prompts = document.querySelectorAll(".jp-CodeCell .jp-InputPrompt");
     const executed = [...prompts].filter((p) => /\\[\\d+\\]/.test(p.textContent)).length;
     return executed >= expected ? "done" : false;
+}"""
+
+# rendered prose in which MathJax left a LaTeX command as text (code spans aside), or an image
+# that did not load: what a reader would see as broken. MathJax typesets asynchronously, so the
+# test waits for this list to empty before it fails.
+BROKEN_MARKDOWN = """() => {
+    const problems = [];
+    for (const cell of document.querySelectorAll(".jp-MarkdownCell .jp-RenderedMarkdown")) {
+        const prose = cell.cloneNode(true);
+        prose.querySelectorAll("code, pre, mjx-container, script").forEach((e) => e.remove());
+        const raw = prose.textContent.match(/\\\\[A-Za-z]{2,}/);
+        if (raw) problems.push(`LaTeX not rendered near "${raw[0]}": ${prose.textContent.trim().slice(0, 120)}`);
+        for (const img of cell.querySelectorAll("img")) {
+            if (img.complete && img.naturalWidth === 0) problems.push(`image not found: ${img.alt || img.src}`);
+        }
+    }
+    return problems.length ? problems : null;
 }"""
 
 PAGE_STATE = """([stderr, images]) => ({
@@ -164,6 +182,11 @@ def test_notebook_runs_in_jupyterlab(path, lab, browser):
             f"{path.name}: {len(state['images'])} figures in the browser, the committed notebook "
             f"has {expected_figures}")
         assert len(drawn) == len(state["images"]), f"{path.name}: a figure did not render"
+        try:
+            page.wait_for_function(f"() => !({BROKEN_MARKDOWN})()", polling=250, timeout=20_000)
+        except PlaywrightTimeout:
+            broken = page.evaluate(BROKEN_MARKDOWN)
+            pytest.fail(f"{path.name}: the prose does not render:\n" + "\n".join(broken))
         if expected_figures:
             page.locator(IMAGES).first.scroll_into_view_if_needed()
     finally:
