@@ -48,6 +48,8 @@ Surprise's ``BaselineOnly``.
 
 from __future__ import annotations
 
+from typing import Self
+
 import numpy as np
 import pandas as pd
 
@@ -91,7 +93,7 @@ class GlobalMean:
 
     name = "global_mean"
 
-    def fit(self, train: pd.DataFrame) -> GlobalMean:
+    def fit(self, train: pd.DataFrame) -> Self:
         _, _, ratings = _train_arrays(train)
         self.mean_ = float(ratings.mean())
         return self
@@ -109,7 +111,7 @@ class ItemMean:
 
     name = "item_mean"
 
-    def fit(self, train: pd.DataFrame) -> ItemMean:
+    def fit(self, train: pd.DataFrame) -> Self:
         _, items, ratings = _train_arrays(train)
         self.mean_ = float(ratings.mean())
         sums = np.bincount(items, weights=ratings)
@@ -143,7 +145,7 @@ class Biases:
             raise ValueError(f"n_sweeps must be at least 1, got {n_sweeps}")
         self.reg_user, self.reg_item, self.n_sweeps = float(reg_user), float(reg_item), int(n_sweeps)
 
-    def fit(self, train: pd.DataFrame) -> Biases:
+    def fit(self, train: pd.DataFrame) -> Self:
         users, items, ratings = _train_arrays(train)
         mu = ratings.mean()
         n_users, n_items = users.max() + 1, items.max() + 1

@@ -8,7 +8,6 @@ lessons compare with MF; notebook 03 measures whether the extra freedom pays on 
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from helpers import SEED, seed_everything
@@ -45,8 +44,9 @@ def build_dnn(n_users: int, n_items: int, mean_rating: float = 3.5, embedding_di
 def fit_dnn(train: pd.DataFrame, n_users: int, n_items: int, seed: int = SEED, **config):
     """Build, compile and fit the network on ``train``; returns ``(model, history)``.
 
-    The last ``validation_fraction`` of a seeded shuffle of ``train`` is held out for the
-    validation curve (``history.history["val_mae"]``); the test set is never seen. ``config``
+    The last ``validation_fraction`` of a seeded shuffle of ``train`` (the shuffle of
+    ``helpers.models``, so the validation rows are the MF models') is held out for the validation
+    curve (``history.history["val_mae"]``); the test set is never seen. ``config``
     overrides entries of ``DNN_CONFIG``.
     """
     import keras
@@ -60,9 +60,9 @@ def fit_dnn(train: pd.DataFrame, n_users: int, n_items: int, seed: int = SEED, *
                       settings["hidden_units"], settings["dropout"])
     model.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]), loss="mse",
                   metrics=["mae", keras.metrics.RootMeanSquaredError(name="rmse")])
-    order = np.random.default_rng(seed).permutation(len(train))
-    inputs = [train["user_index"].to_numpy("int32")[order], train["item_index"].to_numpy("int32")[order]]
-    history = model.fit(inputs, train["rating"].to_numpy("float32")[order],
+    shuffled = train.sample(frac=1.0, random_state=seed)  # the same shuffle as helpers.models
+    inputs = [shuffled["user_index"].to_numpy("int32"), shuffled["item_index"].to_numpy("int32")]
+    history = model.fit(inputs, shuffled["rating"].to_numpy("float32"),
                         batch_size=settings["batch_size"], epochs=settings["epochs"],
                         validation_split=settings["validation_fraction"], verbose=0)
     return model, history

@@ -1,0 +1,257 @@
+"""`python -m helpers.benchmark` end to end on tiny files: outputs, determinism, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT, synthetic_ratings
+
+from helpers.benchmark import (
+    ALL_MODELS,
+    RANKING_MODELS,
+    RATING_MODELS,
+    InputError,
+    _id_order,
+    encode_pair,
+    format_table,
+    read_ratings,
+)
+
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0",
+       "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "0"}
+
+
+def benchmark(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "helpers.benchmark", *map(str, args)], cwd=ROOT,
+                          env=ENV, capture_output=True, text=True, timeout=300)
+
+
+def tiny_split(tmp_path, separator: str = "\t", suffix: str = ".tsv"):
+    """Synthetic ratings with string ids and a timestamp column, plus a cold user and a cold item."""
+    ratings = synthetic_ratings(n_users=25, n_items=30, seed=3)
+    ratings["user_id"] = "u" + ratings["user_id"].astype(str)
+    ratings["item_id"] = "m-" + ratings["item_id"].astype(str)
+    is_test = np.random.default_rng(0).random(len(ratings)) < 0.2
+    train, test = ratings[~is_test], ratings[is_test]
+    cold = pd.DataFrame({"user_id": ["new-user", test["user_id"].iloc[0]],
+                         "item_id": [test["item_id"].iloc[0], "new-movie"],
+                         "rating": [4.0, 2.0], "timestamp": [1, 2]})
+    test = pd.concat([test, cold], ignore_index=True)
+    paths = tmp_path / f"train{suffix}", tmp_path / f"test{suffix}"
+    train[["user_id", "item_id", "rating", "timestamp"]].to_csv(paths[0], sep=separator, index=False)
+    test[["timestamp", "item_id", "user_id", "rating"]].to_csv(paths[1], sep=separator, index=False)
+    return train, test, paths
+
+
+@pytest.fixture(scope="module")
+def full_runs(tmp_path_factory):
+    """Two runs of every model on the same tiny comma-separated files."""
+    folder = tmp_path_factory.mktemp("benchmark")
+    train, test, (train_path, test_path) = tiny_split(folder, ",", ".csv")
+    runs = [benchmark("--train", train_path, "--test", test_path, "--out", folder / f"out{n}")
+            for n in (1, 2)]
+    return train, test, folder, runs
+
+
+def test_full_run_succeeds_quietly_and_prints_the_table(full_runs):
+    *_, runs = full_runs
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+        assert run.stderr == "", f"stderr should stay empty, got: {run.stderr[:500]}"
+        assert "Traceback" not in run.stdout
+    table = runs[0].stdout
+    header = next(line for line in table.splitlines() if line.startswith("model "))
+    assert header.split()[:5] == ["model", "RMSE", "MAE", "fit", "s"]
+    for name in ALL_MODELS:
+        assert any(line.startswith(name + " ") for line in table.splitlines()), name
+
+
+def test_predictions_follow_test_order_and_fill_every_cell(full_runs):
+    _, test, folder, _ = full_runs
+    predictions = pd.read_csv(folder / "out1" / "predictions.tsv", sep="\t", dtype=str)
+    assert list(predictions.columns) == ["user_id", "item_id", "rating", *RATING_MODELS]
+    assert predictions["user_id"].tolist() == test["user_id"].tolist()
+    assert predictions["item_id"].tolist() == test["item_id"].tolist()
+    np.testing.assert_allclose(predictions["rating"].astype(float), test["rating"])
+    values = predictions[list(RATING_MODELS)].astype(float).to_numpy()
+    assert np.isfinite(values).all()
+    # the cold rows (new user, new movie) of the Keras models are the biases' fallback
+    cold = predictions["user_id"].eq("new-user") | predictions["item_id"].eq("new-movie")
+    for name in ("classic_mf", "tuned_mf", "dnn"):
+        assert (predictions.loc[cold, name] == predictions.loc[cold, "biases"]).all()
+
+
+def test_two_runs_write_identical_predictions_and_lists(full_runs):
+    *_, folder, _ = full_runs
+    for name in ("predictions.tsv", "top10.tsv"):
+        first = (folder / "out1" / name).read_bytes()
+        assert first == (folder / "out2" / name).read_bytes(), f"{name} differs between runs"
+
+
+def test_top10_lists_every_test_user_with_unseen_items(full_runs):
+    train, test, folder, _ = full_runs
+    top = pd.read_csv(folder / "out1" / "top10.tsv", sep="\t", dtype=str)
+    assert list(top.columns) == ["model", "user_id", "rank", "item_id"]
+    assert set(top["model"]) == set(RANKING_MODELS)
+    all_items = set(train["item_id"]) | set(test["item_id"])
+    seen = set(zip(train["user_id"], train["item_id"]))
+    for model, rows in top.groupby("model"):
+        assert set(rows["user_id"]) == set(test["user_id"]), model
+        for _, user_rows in rows.groupby("user_id"):
+            assert user_rows["rank"].astype(int).tolist() == list(range(1, 11))
+            assert user_rows["item_id"].is_unique
+        assert set(rows["item_id"]) <= all_items
+        assert not any((u, i) in seen for u, i in zip(rows["user_id"], rows["item_id"])), model
+    # the new user has no train rating: every ranking model falls back to the popularity list
+    new_user = top[top["user_id"] == "new-user"]
+    lists = {model: rows["item_id"].tolist() for model, rows in new_user.groupby("model")}
+    assert all(items == lists["popularity"] for items in lists.values())
+
+
+def test_metrics_json_names_the_best_models(full_runs):
+    *_, folder, _ = full_runs
+    metrics = json.loads((folder / "out1" / "metrics.json").read_text())
+    models = metrics["models"]
+    assert set(models) == set(ALL_MODELS)
+    for name in RATING_MODELS:
+        assert {"rmse", "mae", "fit_seconds", "params"} <= set(models[name])
+    for name in RANKING_MODELS:
+        assert {"ndcg@10", "precision@10", "recall@10", "hit_rate@10", "coverage"} <= set(models[name])
+    rmses = {name: models[name]["rmse"] for name in RATING_MODELS}
+    assert metrics["best_rating_model"] == min(rmses, key=rmses.get)
+    ndcgs = {name: models[name]["ndcg@10"] for name in RANKING_MODELS}
+    assert metrics["best_ranking_model"] == max(ndcgs, key=ndcgs.get)
+    assert metrics["data"]["test_rows_cold"] == 2
+
+
+def test_tab_separated_run_of_chosen_models_needs_no_tensorflow(tmp_path):
+    _, test, (train_path, test_path) = tiny_split(tmp_path)
+    code = ("import sys; from helpers.benchmark import main; "
+            f"code = main(['--train', {str(train_path)!r}, '--test', {str(test_path)!r}, "
+            f"'--out', {str(tmp_path / 'out')!r}, '--models', 'popularity,biases,global_mean']); "
+            "print('tensorflow imported:', 'tensorflow' in sys.modules); sys.exit(code)")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=ENV, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "tensorflow imported: False" in run.stdout
+    predictions = pd.read_csv(tmp_path / "out" / "predictions.tsv", sep="\t")
+    assert list(predictions.columns) == ["user_id", "item_id", "rating", "global_mean", "biases"]
+    assert len(predictions) == len(test)
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert set(metrics["models"]) == {"global_mean", "biases", "popularity"}
+    assert metrics["best_ranking_model"] == "popularity"
+
+
+# --------------------------------------------------------------------------------------------
+# Bad input: exit code 2, one line on stderr, no traceback
+# --------------------------------------------------------------------------------------------
+
+
+def write(path, text: str):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+GOOD_TRAIN = "user_id,item_id,rating\n1,10,4\n1,11,3\n2,10,5\n2,12,2\n"
+GOOD_TEST = "user_id,item_id,rating\n1,12,4\n2,11,3\n"
+
+
+@pytest.mark.parametrize("case, train_text, test_text, expected", [
+    ("missing file", None, GOOD_TEST, "does not exist"),
+    ("empty file", "", GOOD_TEST, "is empty"),
+    ("header only", "user_id,item_id,rating\n", GOOD_TEST, "no ratings"),
+    ("missing column", "user_id,movie,rating\n1,10,4\n", GOOD_TEST, "no column item_id"),
+    ("non-numeric rating", "user_id,item_id,rating\n1,10,4\n1,11,good\n", GOOD_TEST,
+     "line 3: rating 'good' is not a number"),
+    ("no shared user", GOOD_TRAIN, "user_id,item_id,rating\n7,10,4\n", "shares no user_id"),
+    ("no separator", "user_id item_id rating\n1 10 4\n", GOOD_TEST, "neither tab- nor comma"),
+    ("ragged lines", "user_id,item_id,rating\n1,10,4\n1,10,4,9\n", GOOD_TEST,
+     "line 3: 4 fields but the header has 3"),
+])
+def test_bad_input_exits_2_with_one_line(tmp_path, case, train_text, test_text, expected):
+    train_path = tmp_path / "train.csv"
+    if train_text is not None:
+        write(train_path, train_text)
+    test_path = write(tmp_path / "test.csv", test_text)
+    run = benchmark("--train", train_path, "--test", test_path, "--out", tmp_path / "out")
+    assert run.returncode == 2, case
+    assert "Traceback" not in run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, f"{case}: expected one line on stderr, got {lines}"
+    assert expected in lines[0], f"{case}: {lines[0]}"
+    assert not (tmp_path / "out").exists(), "nothing is written for bad input"
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--train", "x.csv"], "give both --train and --test"),
+    (["--models", "svd"], "unknown model svd"),
+    (["--epochs", "3"], "unrecognized arguments"),
+])
+def test_bad_options_exit_2_with_one_line(args, expected):
+    run = benchmark(*args)
+    assert run.returncode == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], lines
+
+
+def test_out_must_not_be_a_file(tmp_path):
+    train_path, test_path = write(tmp_path / "a.csv", GOOD_TRAIN), write(tmp_path / "b.csv", GOOD_TEST)
+    out = write(tmp_path / "out", "a file")
+    run = benchmark("--train", train_path, "--test", test_path, "--out", out)
+    assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1
+    assert "is a file" in run.stderr
+
+
+def test_help_names_the_default_out_folder():
+    run = benchmark("--help")
+    assert run.returncode == 0
+    assert "build/benchmark" in run.stdout
+
+
+# --------------------------------------------------------------------------------------------
+# The pieces, in process
+# --------------------------------------------------------------------------------------------
+
+
+def test_read_ratings_sniffs_the_separator_and_keeps_ids_as_written(tmp_path):
+    for separator in (",", "\t"):
+        path = write(tmp_path / "r.txt", f"Rating{separator}item_id{separator}USER_ID\n"
+                                         f"4.5{separator}007{separator}ann\n")
+        table = read_ratings(path, "TRAIN")
+        assert table.to_dict("records") == [{"user_id": "ann", "item_id": "007", "rating": 4.5}]
+
+
+def test_read_ratings_names_the_empty_id_line(tmp_path):
+    with pytest.raises(InputError, match="line 3: item_id is empty"):
+        read_ratings(write(tmp_path / "r.csv", "user_id,item_id,rating\n1,2,3\n1,,3\n"), "TEST")
+
+
+def test_ids_sort_numerically_when_all_are_plain_integers():
+    assert _id_order(pd.Series(["10", "9", "100", "9"])).tolist() == ["9", "10", "100"]
+    assert _id_order(pd.Series(["10", "9", "007"])).tolist() == ["007", "10", "9"]
+
+
+def test_encoding_covers_train_and_test():
+    train = pd.DataFrame({"user_id": ["a", "b"], "item_id": ["x", "y"], "rating": [1.0, 2.0]})
+    test = pd.DataFrame({"user_id": ["a", "c"], "item_id": ["z", "x"], "rating": [3.0, 4.0]})
+    train_encoded, test_encoded, encoding = encode_pair(train, test)
+    assert encoding.n_users == 3 and encoding.n_items == 3
+    assert test_encoded["user_index"].tolist() == [0, 2]
+    assert train_encoded["item_index"].tolist() == [0, 1]
+
+
+def test_format_table_is_fixed_width():
+    metrics = {"biases": {"rmse": 0.9395, "mae": 0.7445, "fit_seconds": 0.02, "params": 2626},
+               "popularity": {"fit_seconds": 0.0, "params": 1682, "ndcg@10": 0.18,
+                              "precision@10": 0.14, "recall@10": 0.14, "hit_rate@10": 0.66,
+                              "coverage": 0.03}}
+    lines = format_table(metrics).splitlines()
+    assert len({len(line) for line in lines}) == 1, lines
+    assert "0.9395" in lines[2] and "2,626" in lines[2]
+    assert lines[3].split()[1:3] == ["-", "-"]
