@@ -57,6 +57,18 @@ def test_series_table_links_every_notebook():
         assert f"](notebooks/{path.name})" in table
 
 
+def test_links_in_headers_are_rewritten_for_the_top_level_readme(tmp_path):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+        "# 09 · Test\n\n| | |\n|---|---|\n| **You will learn** | [embeddings](README.md#embedding)"
+        " and [the web](https://example.org) |\n| **Time** | 5 min |\n"
+        "| **Prerequisites** | [01](01_a.ipynb) |")])
+    nbformat.write(notebook, tmp_path / "09_test.ipynb")
+    table = update_readme.series_table([tmp_path / "09_test.ipynb"], link_prefix="notebooks/")
+    assert "[embeddings](notebooks/README.md#embedding)" in table
+    assert "(https://example.org)" in table and "[01](notebooks/01_a.ipynb)" in table
+    assert "](README.md#embedding)" in update_readme.series_table([tmp_path / "09_test.ipynb"])
+
+
 def test_a_header_without_time_is_a_clear_error(tmp_path):
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
         "# 09 · Test\n\n| | |\n|---|---|\n| **You will learn** | a |\n| **Prerequisites** | b |")])
@@ -68,11 +80,11 @@ def test_a_header_without_time_is_a_clear_error(tmp_path):
 def test_results_table_from_benchmark_metrics():
     table = update_readme.results_table(METRICS)
     lines = table.splitlines()
-    assert lines[0].startswith("| Model | kind | RMSE | MAE | precision@10 |")
+    assert lines[0].startswith("| Model | kind | RMSE | MAE | NDCG@10 | precision@10 |")
     assert lines[0].rstrip().endswith("| parameters | fit time (s) |")
     assert "| **tuned_mf** | rating + ranking | 0.9012 | 0.7101 |" in table
     assert "| global_mean | rating | 1.1254 | 0.9435 | — |" in table  # rating model: no ranking cells
-    assert "| popularity | ranking | — | — | 0.2000 |" in table
+    assert "| popularity | ranking | — | — | 0.2200 | 0.2000 |" in table
     assert "users" not in lines[0] and "| 3.46 |" in table and "70,000" in table
     assert table.endswith("Best rating model: **tuned_mf**; best ranking model: **tuned_mf**.")
 

@@ -26,7 +26,7 @@ METRICS = ROOT / "build" / "benchmark" / "metrics.json"
 HEADER_ROWS = {"learn": "You will learn", "time": "Time", "prerequisites": "Prerequisites"}
 ROW = re.compile(r"^\|\s*\*\*(?P<name>[^*|]+)\*\*\s*\|\s*(?P<value>.*?)\s*\|\s*$")
 # metric columns in this order when present; any other numeric metric follows
-PREFERRED = ["rmse", "mae", "precision@10", "recall@10", "ndcg@10", "hit_rate@10", "coverage"]
+PREFERRED = ["rmse", "mae", "ndcg@10", "precision@10", "recall@10", "hit_rate@10", "coverage"]
 SECONDS = ("fit_seconds", "fit_s", "seconds", "fit_time")
 LABELS = {"rmse": "RMSE", "mae": "MAE", "precision@10": "precision@10", "recall@10": "recall@10",
           "ndcg@10": "NDCG@10", "hit_rate@10": "hit rate@10", "coverage": "coverage"}
@@ -49,10 +49,16 @@ def notebook_header(path: Path) -> dict[str, str]:
     return header
 
 
+RELATIVE_LINK = re.compile(r"\]\((?![a-z]+:|#)(?P<target>[^)\s]+)\)")
+
+
 def series_table(notebooks: list[Path], link_prefix: str = "") -> str:
+    """The route table; ``link_prefix`` is the notebooks' folder as seen from the README, and is
+    put in front of every relative link (the headers' links are relative to the notebooks)."""
     lines = ["| Notebook | What you learn | Time | Prerequisites |", "|---|---|---|---|"]
     for path in notebooks:
-        h = notebook_header(path)
+        h = {key: RELATIVE_LINK.sub(lambda m: f"]({link_prefix}{m['target']})", value)
+             for key, value in notebook_header(path).items()}
         lines.append(f"| [{h['title']}]({link_prefix}{h['file']}) | {h['learn']} | {h['time']} "
                      f"| {h['prerequisites']} |")
     return "\n".join(lines)
