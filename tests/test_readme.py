@@ -109,10 +109,16 @@ def test_readmes_have_their_generated_blocks():
     update_readme.replace_block(route, "series", "")
 
 
+def github_slug(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
 @pytest.mark.parametrize("readme", [README, ROUTE], ids=["README.md", "notebooks/README.md"])
 def test_relative_links_and_images_exist(readme):
     text = readme.read_text(encoding="utf-8")
-    anchors = set(ANCHOR.findall(text))
+    anchors = set(ANCHOR.findall(text)) | {github_slug(heading) for heading in
+                                           re.findall(r"^#+ (.+)$", text, re.MULTILINE)}
     for target in LINK.findall(text):
         if re.match(r"[a-z]+:", target):
             continue
