@@ -179,3 +179,136 @@ def _titled(items: np.ndarray, values: np.ndarray, encoding: IdEncoding, movies:
                           value_name: np.round(np.asarray(values, dtype=np.float64), 3)})
     table = table.merge(movies[["item_id", "title", "genres"]], on="item_id", how="left")
     return table[["rank", "item_id", "title", "genres", value_name]].set_index("rank")
+
+
+# --------------------------------------------------------------------------------------------
+# New users (notebook 05): fold a user who is not in the trained model into it
+# --------------------------------------------------------------------------------------------
+
+
+def _check_new_user(item_index, item_embeddings: np.ndarray, ratings=None) -> np.ndarray:
+    """The rated item indices as int64, after the checks every fold-in needs."""
+    n_items = len(item_embeddings)
+    item_index = np.asarray(item_index).ravel()
+    if item_index.size == 0:
+        raise ValueError("the new user has rated nothing: fold-in needs at least one rating "
+                         "(recommend popular movies until they rate some)")
+    if item_index.dtype.kind not in "iu":
+        raise ValueError(f"item_index must hold integer indices, got {item_index.dtype}: "
+                         "map movie ids with encoding.item_index(...)")
+    outside = item_index[(item_index < 0) | (item_index >= n_items)]
+    if outside.size:
+        raise ValueError(f"unknown item index {outside[:5].tolist()}: indices run from 0 to "
+                         f"{n_items - 1} (map movie ids with encoding.item_index(...))")
+    if np.unique(item_index).size != item_index.size:
+        raise ValueError("a movie appears twice among the new user's ratings: keep one rating each")
+    if ratings is not None and np.size(ratings) != item_index.size:
+        raise ValueError(f"{item_index.size} movies but {np.size(ratings)} ratings: "
+                         "give one rating per movie")
+    return item_index.astype(np.int64)
+
+
+def _logit_stars(stars, rating_range: tuple[float, float]) -> np.ndarray:
+    """The inverse of ``low + (high - low) · sigmoid(z)``: the logit z of a rating in stars."""
+    low, high = rating_range
+    return np.log((stars - low) / (high - stars))
+
+
+def fold_in_user(item_index, ratings, item_embeddings: np.ndarray, item_bias: np.ndarray,
+                 global_mean: float, l2: float = 10.0,
+                 rating_range: tuple[float, float] | None = None) -> tuple[np.ndarray, float]:
+    """A new user's vector and bias for a trained rating MF, its item side held fixed (notebook 05).
+
+    Solves the ridge regression  min ‖y − X w‖² + l2 ‖w‖²  with X = [Q_rated, 1] (the rated
+    movies' embeddings and a column of ones for the bias), y = r − μ − b_rated, and w = [p_u, b_u]:
+    w = (XᵀX + l2·I)⁻¹ Xᵀ y. With ``rating_range=(low, high)`` (the model squashes its output as
+    ``helpers.models.build_tuned_mf`` does) ratings and μ are first mapped back through the
+    sigmoid, so the problem is linear in w again. Returns ``(user_vector, user_bias)``.
+    """
+    item_embeddings = np.asarray(item_embeddings, dtype=np.float64)
+    item_bias = np.asarray(item_bias, dtype=np.float64).ravel()
+    if item_embeddings.ndim != 2 or item_bias.shape != (len(item_embeddings),):
+        raise ValueError(f"item_embeddings must be (n_items × k) and item_bias (n_items,), got "
+                         f"{item_embeddings.shape} and {item_bias.shape}")
+    item_index = _check_new_user(item_index, item_embeddings, ratings)
+    ratings = np.asarray(ratings, dtype=np.float64).ravel()
+    if not np.isfinite(ratings).all():
+        raise ValueError("the new user's ratings contain NaN or infinity: give numbers of stars")
+    if not l2 > 0:
+        raise ValueError(f"l2 must be positive (it keeps the system solvable), got {l2}")
+    if rating_range is None:
+        target = ratings - global_mean - item_bias[item_index]
+    else:
+        low, high = rating_range
+        if ratings.min() <= low or ratings.max() >= high or not low < global_mean < high:
+            raise ValueError(f"ratings and global_mean must lie strictly inside rating_range "
+                             f"{rating_range}, got ratings {ratings.min()}..{ratings.max()}")
+        target = (_logit_stars(ratings, rating_range) - _logit_stars(global_mean, rating_range)
+                  - item_bias[item_index])
+    design = np.hstack([item_embeddings[item_index], np.ones((item_index.size, 1))])
+    k = item_embeddings.shape[1]
+    weights = np.linalg.solve(design.T @ design + l2 * np.eye(k + 1), design.T @ target)
+    return weights[:k], float(weights[k])
+
+
+def new_user_ratings(user_vector: np.ndarray, user_bias: float, item_embeddings: np.ndarray,
+                     item_bias: np.ndarray, global_mean: float,
+                     rating_range: tuple[float, float] | None = None) -> np.ndarray:
+    """Predicted stars of a folded-in user for every item: μ + b_u + b_i + p_u·q_i (squashed
+    into ``rating_range`` when the model squashes its output), an array of n_items."""
+    item_embeddings = np.asarray(item_embeddings, dtype=np.float64)
+    user_vector = np.asarray(user_vector, dtype=np.float64).ravel()
+    if user_vector.shape != (item_embeddings.shape[1],):
+        raise ValueError(f"user_vector has {user_vector.size} values but the item embeddings "
+                         f"have {item_embeddings.shape[1]} columns")
+    score = item_embeddings @ user_vector + user_bias + np.asarray(item_bias, dtype=np.float64).ravel()
+    if rating_range is None:
+        return global_mean + score
+    low, high = rating_range
+    logit = score + _logit_stars(global_mean, rating_range)
+    return low + (high - low) / (1.0 + np.exp(-logit))
+
+
+def fold_in_ranking_user(item_index, item_embeddings: np.ndarray, item_bias: np.ndarray,
+                         l2: float = 10.0, steps: int = 20) -> np.ndarray:
+    """A new user's vector for notebook 04's softmax ranking model, its items held fixed.
+
+    Maximises the log-likelihood of the movies the user rated under the model's softmax over
+    all items, minus (l2/2)‖p‖², by Newton's method (the objective is concave: ``steps``
+    iterations converge). Returns the user vector p; the user's scores are V p + c.
+    """
+    item_embeddings = np.asarray(item_embeddings, dtype=np.float64)
+    item_bias = np.asarray(item_bias, dtype=np.float64).ravel()
+    if item_embeddings.ndim != 2 or item_bias.shape != (len(item_embeddings),):
+        raise ValueError(f"item_embeddings must be (n_items × k) and item_bias (n_items,), got "
+                         f"{item_embeddings.shape} and {item_bias.shape}")
+    item_index = _check_new_user(item_index, item_embeddings)
+    if not l2 > 0:
+        raise ValueError(f"l2 must be positive (it keeps the Newton steps stable), got {l2}")
+    n, k = item_index.size, item_embeddings.shape[1]
+    rated_sum = item_embeddings[item_index].sum(axis=0)
+    user_vector = np.zeros(k)
+    for _ in range(steps):
+        logits = item_embeddings @ user_vector + item_bias
+        shares = np.exp(logits - logits.max())
+        shares /= shares.sum()  # the model's softmax over all items
+        expected = item_embeddings.T @ shares
+        gradient = n * expected - rated_sum + l2 * user_vector
+        hessian = (n * ((item_embeddings * shares[:, None]).T @ item_embeddings
+                        - np.outer(expected, expected)) + l2 * np.eye(k))
+        user_vector = user_vector - np.linalg.solve(hessian, gradient)
+    return user_vector
+
+
+def recommend_for_new_user(scores: np.ndarray, rated_item_ids, encoding: IdEncoding,
+                           movies: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The top ``n`` movies for a new user from their ``scores`` (n_items), without the movies
+    they rated; a table with ``rank``, ``item_id``, ``title``, ``genres`` and ``score``."""
+    scores = np.asarray(scores, dtype=np.float64).ravel()
+    if scores.shape != (encoding.n_items,):
+        raise ValueError(f"scores must hold one value per item ({encoding.n_items}), got {scores.size}")
+    rated = np.zeros((1, encoding.n_items), dtype=bool)
+    rated[0, encoding.item_index(rated_item_ids)] = True  # a clear ValueError for unknown ids
+    items = top_n(scores[None, :], rated, n)[0]
+    items = items[items >= 0]
+    return _titled(items, scores[items], encoding, movies, "score")
