@@ -18,28 +18,18 @@ import pandas as pd
 
 from helpers import SEED, seed_everything
 
-RATING_RANGE = (1.0, 5.0)
-"""The lowest and highest rating of MovieLens (stars)."""
-
-
 def _check_sizes(n_users, n_items, k) -> None:
     for name, value in (("n_users", n_users), ("n_items", n_items), ("k", k)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
-def _metrics():
-    import keras
-
-    return ["mae", keras.metrics.RootMeanSquaredError(name="rmse")]
-
-
-def build_classic_mf(n_users: int, n_items: int, k: int = 20):
+def build_classic_mf(n_users: int, n_items: int, k: int = 20, learning_rate: float = 0.001):
     """The classic tutorial's model: rating ≈ user embedding · item embedding (no bias).
 
-    Inputs of shape (1,) as in the classic tutorials, so each embedding comes out as (batch, 1, k)
-    and a ``Flatten`` turns it into (batch, k) before the ``Dot``. Compiled with Adam, MSE loss
-    and MAE/RMSE metrics.
+    Built the classic way: inputs of shape (1,), so each embedding is (batch, 1, k), the ``Dot``
+    over axis 2 gives (batch, 1, 1) and ``Flatten`` makes it (batch, 1). Compiled with Adam,
+    MSE loss and MAE/RMSE metrics.
     """
     import keras
     from keras import layers
@@ -49,56 +39,67 @@ def build_classic_mf(n_users: int, n_items: int, k: int = 20):
     item = keras.Input(shape=(1,), dtype="int32", name="item_index")
     user_vector = layers.Embedding(int(n_users), int(k), name="user_embedding")(user)
     item_vector = layers.Embedding(int(n_items), int(k), name="item_embedding")(item)
-    user_vector = layers.Flatten(name="user_flatten")(user_vector)
-    item_vector = layers.Flatten(name="item_flatten")(item_vector)
-    rating = layers.Dot(axes=1, name="rating")([user_vector, item_vector])
+    dot = layers.Dot(axes=2, name="dot")([user_vector, item_vector])
+    rating = layers.Flatten(name="rating")(dot)
     model = keras.Model([user, item], rating, name="classic_mf")
-    model.compile(optimizer=keras.optimizers.Adam(), loss="mse", metrics=_metrics())
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="mse",
+                  metrics=["mae", keras.metrics.RootMeanSquaredError(name="rmse")])
     return model
 
 
-def build_tuned_mf(n_users: int, n_items: int, global_mean: float, k: int = 32,
-                   l2: float = 0.03, learning_rate: float = 3e-3,
-                   rating_range: tuple[float, float] | None = (0.5, 5.5)):
-    """The series' final model: μ + b_u + b_i + p_u·q_i, squashed into ``rating_range``.
+TUNED_CONFIG = {"k": 32, "l2": 0.13, "bias_l2": 0.001, "rating_range": (0.5, 5.5),
+                "learning_rate": 0.01, "batch_size": 1024, "epochs": 10}
+"""The final model's settings, chosen on a validation split carved from the training set (notebook 02)."""
 
-    ``l2`` penalises the looked-up rows of the batch (per-example L2, Keras' activity
-    regulariser on the embedding layers), not the whole tables. With ``rating_range=(low, high)``
-    the sum is a logit and the output is ``low + (high - low) · sigmoid(logit)``, where μ becomes
-    the logit of the global mean; with ``None`` the output is the sum itself.
+
+def build_tuned_mf(n_users: int, n_items: int, global_mean: float, k: int = 32, l2: float = 0.13,
+                   bias_l2: float = 0.001, rating_range: tuple[float, float] | None = (0.5, 5.5),
+                   learning_rate=0.01):
+    """The series' final model: r̂ = low + (high − low) · σ(μ' + b_u + b_i + p_u · q_i).
+
+    ``l2`` and ``bias_l2`` penalise only the rows a batch looks up (per-example L2: Keras'
+    activity regulariser, averaged over the batch), not the whole tables. μ' is the logit of
+    the global mean, so an untrained model predicts ``global_mean``. With ``rating_range=None``
+    the output is the plain sum μ + b_u + b_i + p_u · q_i. ``learning_rate`` may be a number or
+    a Keras schedule. Compiled with Adam, MSE loss and MAE/RMSE metrics.
     """
     import keras
     from keras import layers
 
     _check_sizes(n_users, n_items, k)
-    regulariser = keras.regularizers.L2(l2)
-    user = keras.Input(shape=(), dtype="int32", name="user_index")
-    item = keras.Input(shape=(), dtype="int32", name="item_index")
-    user_vector = layers.Embedding(int(n_users), int(k), name="user_embedding",
-                                   activity_regularizer=regulariser)(user)
-    item_vector = layers.Embedding(int(n_items), int(k), name="item_embedding",
-                                   activity_regularizer=regulariser)(item)
-    user_bias = layers.Embedding(int(n_users), 1, name="user_bias", embeddings_initializer="zeros",
-                                 activity_regularizer=regulariser)(user)
-    item_bias = layers.Embedding(int(n_items), 1, name="item_bias", embeddings_initializer="zeros",
-                                 activity_regularizer=regulariser)(item)
     if rating_range is None:
         offset = float(global_mean)
     else:
         low, high = rating_range
+        if not low < global_mean < high:
+            raise ValueError(f"global_mean {global_mean} must lie inside rating_range {rating_range}")
         share = (float(global_mean) - low) / (high - low)
-        offset = float(np.log(share / (1 - share)))
-    interaction = layers.Dot(axes=1, name="interaction")([user_vector, item_vector])
-    logit = layers.Add(name="logit")([interaction, user_bias, item_bias])
-    logit = layers.Rescaling(1.0, offset=offset, name="global_mean")(logit)
-    if rating_range is None:
-        rating = layers.Flatten(name="rating")(logit)
-    else:
-        squashed = layers.Activation("sigmoid", name="sigmoid")(logit)
-        rating = layers.Rescaling(high - low, offset=low, name="rating_range")(squashed)
-        rating = layers.Flatten(name="rating")(rating)
+        offset = float(np.log(share / (1 - share)))  # the logit: σ(offset) = share
+    small = keras.initializers.RandomNormal(stddev=0.01)
+    user = keras.Input(shape=(), dtype="int32", name="user_index")
+    item = keras.Input(shape=(), dtype="int32", name="item_index")
+    user_vector = layers.Embedding(int(n_users), int(k), embeddings_initializer=small,
+                                   activity_regularizer=keras.regularizers.L2(l2),
+                                   name="user_embedding")(user)
+    item_vector = layers.Embedding(int(n_items), int(k), embeddings_initializer=small,
+                                   activity_regularizer=keras.regularizers.L2(l2),
+                                   name="item_embedding")(item)
+    user_bias = layers.Embedding(int(n_users), 1, embeddings_initializer="zeros",
+                                 activity_regularizer=keras.regularizers.L2(bias_l2),
+                                 name="user_bias")(user)
+    item_bias = layers.Embedding(int(n_items), 1, embeddings_initializer="zeros",
+                                 activity_regularizer=keras.regularizers.L2(bias_l2),
+                                 name="item_bias")(item)
+    dot = layers.Dot(axes=1, name="dot")([user_vector, item_vector])
+    total = layers.Add(name="biases_plus_dot")([dot, user_bias, item_bias])
+    total = layers.Rescaling(1.0, offset=offset, name="global_mean")(total)
+    if rating_range is not None:
+        squashed = layers.Activation("sigmoid", name="sigmoid")(total)
+        total = layers.Rescaling(high - low, offset=low, name="rating_range")(squashed)
+    rating = layers.Flatten(name="rating")(total)
     model = keras.Model([user, item], rating, name="tuned_mf")
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse", metrics=_metrics())
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="mse",
+                  metrics=["mae", keras.metrics.RootMeanSquaredError(name="rmse")])
     return model
 
 
@@ -120,16 +121,18 @@ def _inputs(frame: pd.DataFrame) -> list[np.ndarray]:
 
 
 def fit_classic_mf(train: pd.DataFrame, n_users: int, n_items: int, k: int = 20,
-                   epochs: int = 20, batch_size: int = 256, seed: int = SEED):
-    """Fit the classic model on ``train``; returns ``(model, history)`` (notebook 02, Part 1).
+                   epochs: int = 25, batch_size: int = 1024, learning_rate: float = 0.005,
+                   seed: int = SEED):
+    """Fit the classic model on ``train`` for ``epochs`` epochs; returns ``(model, history)``.
 
-    A seeded shuffle of ``train`` is fed to ``model.fit``, which keeps its last 10 % for the
-    validation curve; the test set is never seen.
+    The last 10 % of a seeded shuffle of ``train`` is held out and scored after every epoch
+    (``history.history["val_mae"]``); the test set is never seen. No early stopping, no
+    regularisation: notebook 02 shows where that leads.
     """
     _check_sizes(n_users, n_items, k)
     _check_train(train, n_users, n_items)
     seed_everything(seed)
-    model = build_classic_mf(n_users, n_items, k)
+    model = build_classic_mf(n_users, n_items, k, learning_rate=learning_rate)
     shuffled = train.sample(frac=1.0, random_state=seed)
     history = model.fit(_inputs(shuffled), shuffled["rating"].to_numpy("float32"),
                         batch_size=batch_size, epochs=epochs, validation_split=0.1, verbose=0)
@@ -137,27 +140,53 @@ def fit_classic_mf(train: pd.DataFrame, n_users: int, n_items: int, k: int = 20,
 
 
 def fit_tuned_mf(train: pd.DataFrame, n_users: int, n_items: int, seed: int = SEED,
-                 k: int = 32, l2: float = 0.03, learning_rate: float = 3e-3,
-                 batch_size: int = 512, epochs: int = 30, patience: int = 2):
+                 validation_fraction: float = 0.0, **config):
     """Fit the final model on ``train``; returns ``(model, history)`` (notebook 02, Part 2).
 
-    10 % of ``train`` (a seeded shuffle's last tenth) is held out to stop early when the
-    validation RMSE stops improving; the best epoch's weights are kept.
+    The recipe of ``TUNED_CONFIG`` (``config`` overrides entries): a fixed number of epochs on a
+    seeded shuffle of all of ``train``, the learning rate decaying along a cosine to 0, no early
+    stopping. With ``validation_fraction > 0`` the shuffle's last fraction is held out and scored
+    after every epoch (``history.history["val_rmse"]``). Users and items without a training
+    rating get zero embedding and bias rows, so the model predicts μ + b_u for a new movie.
     """
     import keras
 
-    _check_sizes(n_users, n_items, k)
+    unknown = set(config) - set(TUNED_CONFIG)
+    if unknown:
+        raise ValueError(f"unknown settings {sorted(unknown)}: use {sorted(TUNED_CONFIG)}")
+    if not 0 <= validation_fraction < 1:
+        raise ValueError(f"validation_fraction must lie in [0, 1), got {validation_fraction}")
+    settings = {**TUNED_CONFIG, **config}
+    _check_sizes(n_users, n_items, settings["k"])
     _check_train(train, n_users, n_items)
     seed_everything(seed)
-    model = build_tuned_mf(n_users, n_items, float(train["rating"].mean()), k=k, l2=l2,
-                           learning_rate=learning_rate)
     shuffled = train.sample(frac=1.0, random_state=seed)
-    stop = keras.callbacks.EarlyStopping(monitor="val_rmse", patience=patience,
-                                         restore_best_weights=True)
-    history = model.fit(_inputs(shuffled), shuffled["rating"].to_numpy("float32"),
-                        batch_size=batch_size, epochs=epochs, validation_split=0.1,
-                        callbacks=[stop], verbose=0)
+    n_fit = len(shuffled) - int(round(validation_fraction * len(shuffled)))
+    fit_part, validation = shuffled.iloc[:n_fit], shuffled.iloc[n_fit:]
+    steps = int(np.ceil(n_fit / settings["batch_size"])) * settings["epochs"]
+    schedule = keras.optimizers.schedules.CosineDecay(settings["learning_rate"], decay_steps=steps)
+    model = build_tuned_mf(n_users, n_items, float(fit_part["rating"].mean()), k=settings["k"],
+                           l2=settings["l2"], bias_l2=settings["bias_l2"],
+                           rating_range=settings["rating_range"], learning_rate=schedule)
+    validation_data = None
+    if len(validation):
+        validation_data = (_inputs(validation), validation["rating"].to_numpy("float32"))
+    history = model.fit(_inputs(fit_part), fit_part["rating"].to_numpy("float32"),
+                        batch_size=settings["batch_size"], epochs=settings["epochs"],
+                        validation_data=validation_data, verbose=0)
+    _zero_unseen_rows(model, fit_part, n_users, n_items)
     return model, history
+
+
+def _zero_unseen_rows(model, train: pd.DataFrame, n_users: int, n_items: int) -> None:
+    """Set the embedding and bias rows of users/items absent from ``train`` to zero."""
+    for side, size in (("user", n_users), ("item", n_items)):
+        unseen = np.bincount(train[f"{side}_index"].to_numpy(), minlength=size) == 0
+        for layer_name in (f"{side}_embedding", f"{side}_bias"):
+            layer = model.get_layer(layer_name)
+            table = np.array(layer.get_weights()[0])
+            table[unseen] = 0.0
+            layer.set_weights([table])
 
 
 def predict_ratings(model, user_index, item_index, batch_size: int = 8192) -> np.ndarray:
