@@ -34,6 +34,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--disable-dev-shm-usage",  # containers often give /dev/shm only 64 MB, too little for pages
 ]
 
 # JupyterLab settings, keyed by plugin: no news toast, no update check, every cell in the DOM
