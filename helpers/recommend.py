@@ -269,35 +269,55 @@ def new_user_ratings(user_vector: np.ndarray, user_bias: float, item_embeddings:
     return low + (high - low) / (1.0 + np.exp(-logit))
 
 
-def fold_in_ranking_user(item_index, item_embeddings: np.ndarray, item_bias: np.ndarray,
-                         l2: float = 10.0, steps: int = 20) -> np.ndarray:
-    """A new user's vector for notebook 04's softmax ranking model, its items held fixed.
+def fold_in_ranking_users(rated: np.ndarray, item_embeddings: np.ndarray, item_bias: np.ndarray,
+                          l2: float = 10.0, steps: int = 8) -> np.ndarray:
+    """New users' vectors for notebook 04's softmax ranking model, its items held fixed.
 
-    Maximises the log-likelihood of the movies the user rated under the model's softmax over
-    all items, minus (l2/2)‖p‖², by Newton's method (the objective is concave: ``steps``
-    iterations converge). Returns the user vector p; the user's scores are V p + c.
+    ``rated`` is a boolean matrix (new users × n_items), True where a user rated the movie. For
+    each user, maximises the log-likelihood of their rated movies under the model's softmax over
+    all items, minus (l2/2)‖p‖², by Newton's method: the objective is concave, and a handful of
+    steps converge. Vectorised over users: the n_users Hessians come out of one matrix product
+    with the items' outer products. Returns the vectors (new users × k); scores are P Vᵀ + c.
     """
     item_embeddings = np.asarray(item_embeddings, dtype=np.float64)
     item_bias = np.asarray(item_bias, dtype=np.float64).ravel()
     if item_embeddings.ndim != 2 or item_bias.shape != (len(item_embeddings),):
         raise ValueError(f"item_embeddings must be (n_items × k) and item_bias (n_items,), got "
                          f"{item_embeddings.shape} and {item_bias.shape}")
-    item_index = _check_new_user(item_index, item_embeddings)
+    rated = np.asarray(rated)
+    n_items, k = item_embeddings.shape
+    if rated.ndim != 2 or rated.shape[1] != n_items or rated.dtype != bool:
+        raise ValueError(f"rated must be a boolean matrix (new users × {n_items} items), got "
+                         f"{rated.dtype} of shape {rated.shape}")
+    counts = rated.sum(axis=1).astype(np.float64)
+    if (counts == 0).any():
+        raise ValueError(f"new user row {int(np.argmin(counts))} has rated nothing: fold-in needs at "
+                         "least one rating (recommend popular movies until they rate some)")
     if not l2 > 0:
         raise ValueError(f"l2 must be positive (it keeps the Newton steps stable), got {l2}")
-    n, k = item_index.size, item_embeddings.shape[1]
-    rated_sum = item_embeddings[item_index].sum(axis=0)
-    user_vector = np.zeros(k)
+    outer = (item_embeddings[:, :, None] * item_embeddings[:, None, :]).reshape(n_items, k * k)
+    rated_sums = rated.astype(np.float64) @ item_embeddings
+    vectors = np.zeros((len(rated), k))
     for _ in range(steps):
-        logits = item_embeddings @ user_vector + item_bias
-        shares = np.exp(logits - logits.max())
-        shares /= shares.sum()  # the model's softmax over all items
-        expected = item_embeddings.T @ shares
-        gradient = n * expected - rated_sum + l2 * user_vector
-        hessian = (n * ((item_embeddings * shares[:, None]).T @ item_embeddings
-                        - np.outer(expected, expected)) + l2 * np.eye(k))
-        user_vector = user_vector - np.linalg.solve(hessian, gradient)
-    return user_vector
+        logits = vectors @ item_embeddings.T + item_bias
+        shares = np.exp(logits - logits.max(axis=1, keepdims=True))
+        shares /= shares.sum(axis=1, keepdims=True)  # each user's softmax over all items
+        expected = shares @ item_embeddings
+        gradients = counts[:, None] * expected - rated_sums + l2 * vectors
+        covariances = (shares @ outer).reshape(-1, k, k) - expected[:, :, None] * expected[:, None, :]
+        hessians = counts[:, None, None] * covariances + l2 * np.eye(k)
+        vectors = vectors - np.linalg.solve(hessians, gradients[:, :, None])[:, :, 0]
+    return vectors
+
+
+def fold_in_ranking_user(item_index, item_embeddings: np.ndarray, item_bias: np.ndarray,
+                         l2: float = 10.0, steps: int = 8) -> np.ndarray:
+    """One new user's vector for the softmax ranking model: ``fold_in_ranking_users`` for one row."""
+    item_embeddings = np.asarray(item_embeddings, dtype=np.float64)
+    item_index = _check_new_user(item_index, item_embeddings)
+    rated = np.zeros((1, len(item_embeddings)), dtype=bool)
+    rated[0, item_index] = True
+    return fold_in_ranking_users(rated, item_embeddings, item_bias, l2, steps)[0]
 
 
 def recommend_for_new_user(scores: np.ndarray, rated_item_ids, encoding: IdEncoding,

@@ -9,6 +9,7 @@ import pytest
 from helpers.data import encode_ids
 from helpers.recommend import (
     fold_in_ranking_user,
+    fold_in_ranking_users,
     fold_in_user,
     new_user_ratings,
     recommend_for_new_user,
@@ -131,3 +132,22 @@ def test_recommend_for_new_user_leaves_out_rated_movies(synthetic):
         recommend_for_new_user(scores, [999_999], encoding, movies)
     with pytest.raises(ValueError, match="one value per item"):
         recommend_for_new_user(scores[:-1], rated, encoding, movies)
+
+
+def test_ranking_fold_in_of_many_users_at_once_matches_one_by_one(items):
+    item_embeddings, item_bias = items
+    rng = np.random.default_rng(2)
+    rated = np.zeros((6, N_ITEMS), dtype=bool)
+    for row, n in enumerate([1, 2, 3, 5, 10, 20]):
+        rated[row, rng.choice(N_ITEMS, n, replace=False)] = True
+    vectors = fold_in_ranking_users(rated, item_embeddings, item_bias, l2=3.0)
+    for row in range(6):
+        alone = fold_in_ranking_user(np.flatnonzero(rated[row]), item_embeddings, item_bias, l2=3.0)
+        np.testing.assert_allclose(vectors[row], alone, atol=1e-10)
+    more_steps = fold_in_ranking_users(rated, item_embeddings, item_bias, l2=3.0, steps=30)
+    np.testing.assert_allclose(vectors, more_steps, atol=1e-8)  # 8 steps have converged
+    rated[4] = False
+    with pytest.raises(ValueError, match="row 4 has rated nothing"):
+        fold_in_ranking_users(rated, item_embeddings, item_bias)
+    with pytest.raises(ValueError, match="boolean matrix"):
+        fold_in_ranking_users(rated[:, :-1], item_embeddings, item_bias)
