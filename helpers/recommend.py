@@ -270,7 +270,7 @@ def new_user_ratings(user_vector: np.ndarray, user_bias: float, item_embeddings:
 
 
 def fold_in_ranking_users(rated: np.ndarray, item_embeddings: np.ndarray, item_bias: np.ndarray,
-                          l2: float = 10.0, steps: int = 8) -> np.ndarray:
+                          l2: float = 10.0, steps: int = 6) -> np.ndarray:
     """New users' vectors for notebook 04's softmax ranking model, its items held fixed.
 
     ``rated`` is a boolean matrix (new users × n_items), True where a user rated the movie. For
@@ -311,7 +311,7 @@ def fold_in_ranking_users(rated: np.ndarray, item_embeddings: np.ndarray, item_b
 
 
 def fold_in_ranking_user(item_index, item_embeddings: np.ndarray, item_bias: np.ndarray,
-                         l2: float = 10.0, steps: int = 8) -> np.ndarray:
+                         l2: float = 10.0, steps: int = 6) -> np.ndarray:
     """One new user's vector for the softmax ranking model: ``fold_in_ranking_users`` for one row."""
     item_embeddings = np.asarray(item_embeddings, dtype=np.float64)
     item_index = _check_new_user(item_index, item_embeddings)
