@@ -54,12 +54,19 @@ def _bias_only_user_bias() -> float:
     return float(residuals.sum() / (len(residuals) + BIAS_ONLY_L2))
 
 
-def _nonneg_zero_share() -> float:
-    from helpers.nonnegative import factor_matrices, fit_factor_mf
+@cache
+def _nonneg_model():
+    """The notebook's non-negative model, trained again (seeded: the same weights)."""
+    from helpers.nonnegative import fit_factor_mf
 
     train, encoding, _ = _split()
-    model = fit_factor_mf(train, encoding.n_users, encoding.n_items, "nonneg")
-    return float((factor_matrices(model)[1] == 0).mean())
+    return fit_factor_mf(train, encoding.n_users, encoding.n_items, "nonneg")
+
+
+def _nonneg_zero_share() -> float:
+    from helpers.nonnegative import factor_matrices
+
+    return float((factor_matrices(_nonneg_model())[1] == 0).mean())
 
 
 q1 = Exercise(
