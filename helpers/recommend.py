@@ -295,7 +295,10 @@ def fold_in_ranking_users(rated: np.ndarray, item_embeddings: np.ndarray, item_b
                          "least one rating (recommend popular movies until they rate some)")
     if not l2 > 0:
         raise ValueError(f"l2 must be positive (it keeps the Newton steps stable), got {l2}")
+    # every item's outer product v vᵀ, flattened: shares @ outer gives all users' E[v vᵀ] at once
+    # (float32 halves the cost; the gradient, which fixes the answer, stays in float64)
     outer = (item_embeddings[:, :, None] * item_embeddings[:, None, :]).reshape(n_items, k * k)
+    outer = outer.astype(np.float32)
     rated_sums = rated.astype(np.float64) @ item_embeddings
     vectors = np.zeros((len(rated), k))
     for _ in range(steps):
@@ -304,7 +307,8 @@ def fold_in_ranking_users(rated: np.ndarray, item_embeddings: np.ndarray, item_b
         shares /= shares.sum(axis=1, keepdims=True)  # each user's softmax over all items
         expected = shares @ item_embeddings
         gradients = counts[:, None] * expected - rated_sums + l2 * vectors
-        covariances = (shares @ outer).reshape(-1, k, k) - expected[:, :, None] * expected[:, None, :]
+        second_moments = (shares.astype(np.float32) @ outer).astype(np.float64).reshape(-1, k, k)
+        covariances = second_moments - expected[:, :, None] * expected[:, None, :]
         hessians = counts[:, None, None] * covariances + l2 * np.eye(k)
         vectors = vectors - np.linalg.solve(hessians, gradients[:, :, None])[:, :, 0]
     return vectors
