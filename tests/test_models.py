@@ -153,5 +153,5 @@ def test_bad_prediction_input_raises():
 
 
 def test_tuned_config_is_what_fit_uses():
-    assert set(TUNED_CONFIG) == {"k", "l2", "bias_l2", "rating_range", "learning_rate",
+    assert set(TUNED_CONFIG) == {"k", "l2", "rating_range", "learning_rate",
                                  "batch_size", "epochs"}
