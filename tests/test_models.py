@@ -7,8 +7,14 @@ import pytest
 
 from helpers.data import encode_ids
 from helpers.metrics import rmse
-from helpers.models import (TUNED_CONFIG, build_classic_mf, build_tuned_mf, fit_classic_mf,
-                            fit_tuned_mf, predict_ratings)
+from helpers.models import (
+    TUNED_CONFIG,
+    build_classic_mf,
+    build_tuned_mf,
+    fit_classic_mf,
+    fit_tuned_mf,
+    predict_ratings,
+)
 
 FAST = {"epochs": 4, "batch_size": 256}
 
