@@ -63,7 +63,8 @@ def build_factor_mf(n_users: int, n_items: int, global_mean: float, k: int = 20,
                           layers.Flatten()(item_bias)])
     rating = layers.Rescaling(1.0, offset=float(global_mean), name="rating")(layers.Flatten()(score))
     model = keras.Model([user, item], rating, name=f"mf_{factors}")
-    model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss="mse")
+    model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss="mse",
+                  steps_per_execution=8)  # 8 batches per call into TensorFlow: faster on a CPU
     return model
 
 
