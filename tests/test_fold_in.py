@@ -151,3 +151,21 @@ def test_ranking_fold_in_of_many_users_at_once_matches_one_by_one(items):
         fold_in_ranking_users(rated, item_embeddings, item_bias)
     with pytest.raises(ValueError, match="boolean matrix"):
         fold_in_ranking_users(rated[:, :-1], item_embeddings, item_bias)
+
+
+def test_bias_only_fold_in_is_the_biases_user_update_on_movielens(movielens):
+    # with k = 0 the ridge solution is notebook 03's ALS step for one user: fold-in re-derives it
+    from helpers.baselines import Biases
+    from helpers.data import random_split
+
+    ratings, movies = movielens
+    encoded, _ = encode_ids(ratings, movies)
+    train, _ = random_split(encoded)
+    biases = Biases(reg_user=15.0).fit(train)
+    no_vectors = np.zeros((len(biases.item_bias_), 0))
+    for user in (0, 41, 500):
+        rows = train[train["user_index"] == user]
+        vector, bias = fold_in_user(rows["item_index"].to_numpy(), rows["rating"].to_numpy(),
+                                    no_vectors, biases.item_bias_, biases.mean_, l2=15.0)
+        assert vector.size == 0
+        assert bias == pytest.approx(biases.user_bias_[user], abs=1e-9)
