@@ -59,7 +59,8 @@ def fit_dnn(train: pd.DataFrame, n_users: int, n_items: int, seed: int = SEED, *
     model = build_dnn(n_users, n_items, float(train["rating"].mean()), settings["embedding_dim"],
                       settings["hidden_units"], settings["dropout"])
     model.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]), loss="mse",
-                  metrics=["mae", keras.metrics.RootMeanSquaredError(name="rmse")])
+                  metrics=["mae", keras.metrics.RootMeanSquaredError(name="rmse")],
+                  steps_per_execution=8)  # 8 batches per call into TensorFlow: faster on a CPU
     shuffled = train.sample(frac=1.0, random_state=seed)  # the same shuffle as helpers.models
     inputs = [shuffled["user_index"].to_numpy("int32"), shuffled["item_index"].to_numpy("int32")]
     history = model.fit(inputs, shuffled["rating"].to_numpy("float32"),
