@@ -72,8 +72,10 @@ def fit_ranking_model(train: pd.DataFrame, n_users: int, n_items: int, seed: int
     settings = {**RANKING_CONFIG, **config}
     seed_everything(seed)
     model = build_ranking_model(n_users, n_items, settings["embedding_dim"], settings["l2"])
+    steps_per_epoch = -(-int(n_users) // settings["batch_size"])  # ceil(n_users / batch_size)
     model.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]),
-                  loss=keras.losses.CategoricalCrossentropy(from_logits=True))
+                  loss=keras.losses.CategoricalCrossentropy(from_logits=True),
+                  steps_per_execution=steps_per_epoch)  # one call into TensorFlow per epoch
     history = model.fit(np.arange(n_users, dtype=np.int32),
                         implicit_targets(train, n_users, n_items),
                         batch_size=settings["batch_size"], epochs=settings["epochs"], verbose=0,

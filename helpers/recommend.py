@@ -74,7 +74,9 @@ def top_n(scores: np.ndarray, exclude: np.ndarray | None = None, n: int = 10) ->
     items are never recommended, nor are items scored -inf. Equal scores rank the lower item
     index first. A row with fewer than ``n`` allowed items is padded with -1.
     """
-    scores = np.asarray(scores, dtype=np.float64)
+    scores = np.asarray(scores)
+    if scores.dtype.kind != "f":
+        scores = scores.astype(np.float64)  # float32 scores stay float32: faster, same order
     if scores.ndim != 2:
         raise ValueError(f"scores must be a 2-D matrix (users × items), got shape {scores.shape}")
     if np.isnan(scores).any():

@@ -46,7 +46,8 @@ def test_top_n_pads_with_minus_one_when_candidates_run_out():
 def test_top_n_matches_a_per_user_loop():
     rng = np.random.default_rng(0)
     for scores in (rng.integers(0, 5, size=(50, 30)).astype(float),  # many ties
-                   rng.normal(size=(50, 30))):  # no ties
+                   rng.normal(size=(50, 30)),  # no ties
+                   np.round(rng.normal(size=(50, 30)), 1).astype(np.float32)):  # float32, ties
         exclude = rng.random((50, 30)) < 0.3
         expected = []
         for row, seen in zip(scores, exclude):
