@@ -20,8 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "figures"
 # name: (notebook, a line of the code cell that draws the figure)
 FIGURES = {
-    "ratings_matrix": ("01_movielens_data.ipynb",
-                       'user_order = per_user.sort_values(ascending=False).index'),
+    "learning_curves": ("03_evaluation_and_baselines.ipynb", "for name, history, color in curves:"),
 }
 
 
