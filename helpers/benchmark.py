@@ -145,7 +145,7 @@ def _id_order(ids: pd.Series) -> np.ndarray:
     """Sorted distinct ids: numerically when every id is a plain integer, else as text."""
     distinct = pd.unique(ids.to_numpy(dtype=object))
     as_int = pd.to_numeric(pd.Series(distinct), errors="coerce")
-    plain = as_int.notna().all() and all(str(int(n)) == s for n, s in zip(as_int, distinct))
+    plain = as_int.notna().all() and all(str(int(n)) == str(s) for n, s in zip(as_int, distinct))
     order = np.argsort(as_int.to_numpy() if plain else distinct.astype(str), kind="stable")
     return distinct[order]
 

@@ -255,3 +255,10 @@ def test_format_table_is_fixed_width():
     assert len({len(line) for line in lines}) == 1, lines
     assert "0.9395" in lines[2] and "2,626" in lines[2]
     assert lines[3].split()[1:3] == ["-", "-"]
+
+
+def test_integer_ids_sort_as_numbers_whether_read_as_text_or_not():
+    assert _id_order(pd.Series([10, 9, 100])).tolist() == [9, 10, 100]
+    train = pd.DataFrame({"user_id": [10, 9], "item_id": [200, 30], "rating": [1.0, 2.0]})
+    _, _, encoding = encode_pair(train, train)
+    assert encoding.user_ids.tolist() == [9, 10] and encoding.item_ids.tolist() == [30, 200]
