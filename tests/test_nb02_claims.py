@@ -39,6 +39,8 @@ def steps(notebook) -> dict[str, dict[str, float]]:
             continue
         source = "".join(cell["source"])
         names = STEP.findall(source)
+        if not names:
+            continue
         scores = SCORES.findall(stdout(cell))
         assert len(names) == len(scores), f"cell {source[:60]!r}: one score line per step expected"
         for name, (rmse, mae) in zip(names, scores):

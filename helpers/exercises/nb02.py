@@ -68,6 +68,8 @@ def _test_single_factor(item_factor) -> str | None:
     if vector.shape != (n_items,):
         return (f"expected one number per movie ({n_items}), got {vector.size}: take column 0 of "
                 "the item_embedding weights.")
+    if not np.isfinite(vector).all() or np.ptp(vector) == 0:
+        return "all the numbers are the same: did the model train? Read the item_embedding layer."
     stats = train.groupby("item_index")["rating"].agg(["mean", "size"])
     rated = stats[stats["size"] >= 20]
     correlation = np.corrcoef(np.abs(vector[rated.index.to_numpy()]), rated["mean"])[0, 1]
