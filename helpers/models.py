@@ -18,6 +18,7 @@ import pandas as pd
 
 from helpers import SEED, seed_everything
 
+
 def _check_sizes(n_users, n_items, k) -> None:
     for name, value in (("n_users", n_users), ("n_items", n_items), ("k", k)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
