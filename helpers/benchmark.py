@@ -386,20 +386,27 @@ class _Parser(argparse.ArgumentParser):
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = _Parser(
         prog=PROG,
-        description="Train and evaluate the series' models on MovieLens 100k (no arguments) or on "
-                    "your own TRAIN and TEST ratings, print the results table and write "
-                    "metrics.json, predictions.tsv and top10.tsv.",
-        epilog="Files: tab- or comma-separated, a header with user_id, item_id, rating (extra "
-               "columns ignored), ids as integers or strings. Exit code 2 and one line on stderr "
-               "for bad input. Details: the docstring of helpers/benchmark.py.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Train and evaluate the series' models on MovieLens 100k (no arguments) or on\n"
+                    "your own TRAIN and TEST ratings, print the results table and write\n"
+                    "metrics.json, predictions.tsv and top10.tsv into --out.",
+        epilog="files:   tab- or comma-separated, a header naming user_id, item_id, rating (other\n"
+               "         columns ignored), ids as integers or strings, ratings as numbers\n"
+               f"models:  rating: {', '.join(RATING_MODELS)}\n"
+               f"         ranking: {', '.join(RANKING_MODELS)}\n"
+               "cold:    a TEST row whose user or item has no TRAIN rating gets the biases\n"
+               "         prediction from the Keras models; a TEST user without TRAIN ratings\n"
+               "         gets the popularity list from every ranking model\n"
+               "errors:  bad input stops with exit code 2 and one line on stderr\n"
+               "more:    the docstring of helpers/benchmark.py",
     )
     parser.add_argument("--train", type=Path, help="the ratings to train on (needs --test)")
     parser.add_argument("--test", type=Path, help="the ratings to evaluate on (needs --train)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help=f"folder for the output files (default: {DEFAULT_OUT})")
-    parser.add_argument("--models", default=",".join(ALL_MODELS),
-                        help=f"comma-separated models to run (default: all: {','.join(ALL_MODELS)})")
-    parser.add_argument("--relevant-from", type=float, default=4.0,
+    parser.add_argument("--models", default=",".join(ALL_MODELS), metavar="NAMES",
+                        help="comma-separated models to run (default: all, listed below)")
+    parser.add_argument("--relevant-from", type=float, default=4.0, metavar="RATING",
                         help="a TEST rating at least this high is relevant for the ranking "
                              "metrics (default: 4)")
     parser.add_argument("--seed", type=int, default=SEED, help=f"the seed of every model (default: {SEED})")
