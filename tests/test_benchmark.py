@@ -54,8 +54,15 @@ def full_runs(tmp_path_factory):
     """Two runs of every model on the same tiny comma-separated files."""
     folder = tmp_path_factory.mktemp("benchmark")
     train, test, (train_path, test_path) = tiny_split(folder, ",", ".csv")
-    runs = [benchmark("--train", train_path, "--test", test_path, "--out", folder / f"out{n}")
-            for n in (1, 2)]
+    # the two runs go side by side, in separate processes, as two users' runs would
+    processes = [subprocess.Popen([sys.executable, "-m", "helpers.benchmark", "--train", str(train_path),
+                                   "--test", str(test_path), "--out", str(folder / f"out{n}")],
+                                  cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True) for n in (1, 2)]
+    runs = []
+    for process in processes:
+        stdout, stderr = process.communicate(timeout=300)
+        runs.append(subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr))
     return train, test, folder, runs
 
 
@@ -262,3 +269,18 @@ def test_integer_ids_sort_as_numbers_whether_read_as_text_or_not():
     train = pd.DataFrame({"user_id": [10, 9], "item_id": [200, 30], "rating": [1.0, 2.0]})
     _, _, encoding = encode_pair(train, train)
     assert encoding.user_ids.tolist() == [9, 10] and encoding.item_ids.tolist() == [30, 200]
+
+
+def test_no_relevant_test_rating_still_writes_lists_without_ranking_metrics(tmp_path):
+    train_path = write(tmp_path / "train.csv", GOOD_TRAIN)
+    test_path = write(tmp_path / "test.csv", "user_id,item_id,rating\n1,12,2\n2,11,3\n")
+    run = benchmark("--train", train_path, "--test", test_path, "--out", tmp_path / "out",
+                    "--models", "biases,popularity")
+    assert run.returncode == 0, run.stderr
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert "ndcg@10" not in metrics["models"]["popularity"]
+    assert "ranking_note" in metrics["models"]["popularity"]
+    assert "best_ranking_model" not in metrics
+    top = pd.read_csv(tmp_path / "out" / "top10.tsv", sep="\t")
+    assert set(top["user_id"]) == {1, 2}  # only 3 items: each user's unseen ones, fewer than 10
+    assert top.groupby("user_id").size().to_dict() == {1: 1, 2: 1}
