@@ -30,7 +30,7 @@ def execute(path: Path, timeout: int = 600) -> tuple[nbformat.NotebookNode, floa
         client = NotebookClient(notebook, km=kernel, timeout=timeout,
                                 resources={"metadata": {"path": str(path.parent)}})
         start = time.perf_counter()
-        client.execute()
+        client.execute(cleanup_kc=True)  # shut the kernel down: we passed our own manager
         return notebook, time.perf_counter() - start
 
 
