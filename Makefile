@@ -22,12 +22,14 @@ help:  ## list the targets
 setup: $(STAMP)  ## create .venv with the pinned packages, the data package and Graphviz
 	@bash tools/ensure_system_packages.sh
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt Makefile
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps $(RECBOLE)
-	@# make the repo root importable (import helpers) from any folder, JupyterLab included
-	@$(PY) -c 'import sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()["purelib"], "mf_series.pth").write_text("$(CURDIR)\n")'
+	@# a .pth file in the venv: the repo root becomes importable (import helpers) from any folder,
+	@# JupyterLab's kernels included, and TensorFlow's C++ start-up lines stay quiet in every
+	@# process of the venv, even when a cell imports keras before helpers.setup() runs
+	@$(PY) -c 'import sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()["purelib"], "mf_series.pth").write_text("$(CURDIR)\nimport os; os.environ.setdefault(\"TF_CPP_MIN_LOG_LEVEL\", \"3\"); os.environ.setdefault(\"TF_ENABLE_ONEDNN_OPTS\", \"0\")\n")'
 	@touch $(STAMP)
 
 run: setup  ## execute every notebook into build/ (committed notebooks untouched), then the benchmark

@@ -32,6 +32,9 @@ def quiet_tensorflow() -> None:
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 
+quiet_tensorflow()  # on import, so that a notebook importing helpers before keras is quiet
+
+
 def seed_everything(seed: int = SEED) -> None:
     """Seed Python, NumPy and TensorFlow, and make TensorFlow's ops deterministic on the CPU.
 
