@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 
 import nbformat
 import pytest
-from conftest import NOTEBOOKS, ROOT
-
-
-def load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(f"tools_{name}", ROOT / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
+from conftest import NOTEBOOKS, ROOT, load_tool
 
 update_readme = load_tool("update_readme")
 export_figures = load_tool("export_figures")

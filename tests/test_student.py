@@ -8,21 +8,12 @@ what a learner who chooses *Run All* sees. It costs about as much as running the
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import time
 
 import nbformat
 import pytest
-from conftest import NOTEBOOKS, ROOT
-
-
-def load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(f"tools_{name}", ROOT / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
+from conftest import NOTEBOOKS, ROOT, load_tool
 
 student = load_tool("student")
 DETAILS = re.compile(r"<details\b.*?</details>", re.DOTALL | re.IGNORECASE)
