@@ -48,3 +48,12 @@ def test_exercise_with_a_custom_test(capsys):
     assert "it must be positive" in capsys.readouterr().out
     result = exercise.check(...)
     assert not result and result == False  # noqa: E712 - Checked compares like a bool
+
+
+def test_an_unanswered_test_result_is_a_prompt_not_a_wrong_answer(capsys):
+    from helpers.exercises import Unanswered
+
+    exercise = Exercise("Ex", "think", test=lambda a: Unanswered("write the body first."))
+    assert not exercise.check(lambda: None)
+    out = capsys.readouterr().out
+    assert out.startswith("✏️  Ex: write the body first.") and "❌" not in out

@@ -22,6 +22,11 @@ from typing import Any
 import numpy as np
 
 
+class Unanswered(str):
+    """What a ``test`` returns when the answer is still the placeholder (e.g. a function whose body
+    is ``...``): ``check`` shows it as a prompt (✏️), not as a wrong answer (❌)."""
+
+
 class Checked:
     """The result of ``Exercise.check``: truthy for a right answer; invisible in a notebook."""
 
@@ -48,7 +53,8 @@ class Exercise:
     """One exercise: ``expected`` computes the right answer, or ``test`` judges an answer.
 
     ``expected`` is called only when an answer is checked, so checkers can load data lazily.
-    ``test`` returns ``None`` for a right answer and else a sentence saying what is wrong.
+    ``test`` returns ``None`` for a right answer and else a sentence saying what is wrong (an
+    ``Unanswered`` sentence when the learner has not written anything yet).
     """
 
     title: str
@@ -66,6 +72,9 @@ class Exercise:
             print(f"✏️  {self.title}: replace `...` with your answer, then run the cell again.")
             return Checked(False)
         problem = self.test(answer) if self.test else compare(answer, self.expected(), self.rel_tol)
+        if isinstance(problem, Unanswered):
+            print(f"✏️  {self.title}: {problem}")
+            return Checked(False)
         if problem is None:
             print(f"✅ Correct! {self.praise}".rstrip())
             return Checked(True)

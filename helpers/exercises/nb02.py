@@ -7,7 +7,7 @@ from functools import cache
 
 import numpy as np
 
-from helpers.exercises import Exercise
+from helpers.exercises import Exercise, Unanswered
 
 
 @cache
@@ -97,7 +97,8 @@ def _test_penalty(penalty) -> str | None:
     try:
         value = penalty(model, users, items)
         if value is None or value is Ellipsis:
-            return "penalty(...) returns nothing yet: replace `...` with your code."
+            return Unanswered("penalty(...) returns nothing yet: replace `...` with code that "
+                              "returns the penalty, then run the cell again.")
         value = float(value)
     except Exception as error:  # the learner's code: report, don't crash the cell
         return f"calling penalty(model, user_index, item_index) raised {type(error).__name__}: {error}"
