@@ -39,7 +39,7 @@ run: setup  ## execute every notebook into build/ (committed notebooks untouched
 test: setup  ## unit tests, notebook checks and nbval over every notebook
 	$(BIN)/pytest tests notebooks
 
-unit: setup  ## only the unit tests (about a minute: no browser check, no student-copy run)
+unit: setup  ## only the unit tests (about 1½ minutes: no browser check, no student-copy run)
 	$(BIN)/pytest tests -k "not test_browser and not student_copies_execute"
 
 nbval: setup  ## only nbval over the notebooks
