@@ -14,7 +14,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup run test unit nbval lab notebooks student lint clean
+.PHONY: help setup run test unit nbval lab notebooks experiments student lint clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -39,8 +39,8 @@ run: setup  ## execute every notebook into build/ (committed notebooks untouched
 test: setup  ## unit tests, notebook checks and nbval over every notebook
 	$(BIN)/pytest tests notebooks
 
-unit: setup  ## only the unit tests (about 1½ minutes: no browser check, no student-copy run)
-	$(BIN)/pytest tests -k "not test_browser and not student_copies_execute"
+unit: setup  ## only the unit tests (about 1½ minutes: no browser check, no student-copy run, no experiment re-run)
+	$(BIN)/pytest tests -k "not test_browser and not student_copies_execute and not experiments_reproduce"
 
 nbval: setup  ## only nbval over the notebooks
 	$(BIN)/pytest notebooks
@@ -50,6 +50,9 @@ lab: setup  ## open the series in JupyterLab
 
 notebooks: setup  ## maintainers: re-execute the committed notebooks in place (Restart & Run All)
 	@$(PY) tools/run_notebooks.py --in-place $(NOTEBOOKS)
+
+experiments: setup  ## maintainers: re-run the seeded validation experiments into notebooks/results/ (about 7 minutes)
+	@$(PY) -m helpers.experiments
 
 student: setup  ## teachers: build/student/, every notebook without outputs and solutions
 	@$(PY) tools/student.py --out build/student

@@ -13,10 +13,27 @@ benchmark (``python -m helpers.benchmark``) use them.
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pandas as pd
+from keras import layers
 
 from helpers import SEED, seed_everything
+
+KERAS_TESTED = ((3, 15), (3, 15))
+"""The Keras releases (major, minor) whose training results the series' notebooks and tests hold."""
+
+
+def _check_keras_version(version: str = keras.__version__) -> None:
+    major_minor = tuple(int(part) for part in version.split(".")[:2])
+    low, high = KERAS_TESTED
+    if not low <= major_minor <= high:
+        tested = ".".join(map(str, low)) if low == high else f"{low[0]}.{low[1]}–{high[0]}.{high[1]}"
+        raise ImportError(f"helpers.models is tested with Keras {tested}.x, but Keras {version} is "
+                          f"installed: run `make setup` (it installs the pinned requirements.txt)")
+
+
+_check_keras_version()
 
 
 def _check_sizes(n_users, n_items, k) -> None:
@@ -32,9 +49,6 @@ def build_classic_mf(n_users: int, n_items: int, k: int = 20, learning_rate: flo
     over axis 2 gives (batch, 1, 1) and ``Flatten`` makes it (batch, 1). Compiled with Adam,
     MSE loss and MAE/RMSE metrics.
     """
-    import keras
-    from keras import layers
-
     _check_sizes(n_users, n_items, k)
     user = keras.Input(shape=(1,), dtype="int32", name="user_index")
     item = keras.Input(shape=(1,), dtype="int32", name="item_index")
@@ -49,6 +63,66 @@ def build_classic_mf(n_users: int, n_items: int, k: int = 20, learning_rate: flo
     return model
 
 
+def build_mf(n_users: int, n_items: int, k: int = 20, global_mean: float = 0.0,
+             biases: bool = False, whole_table_l2: float = 0.0, per_example_l2: float = 0.0,
+             rating_range: tuple[float, float] | None = None, learning_rate=0.01):
+    """Matrix factorization with the improvements of notebook 02's Part 2 as switches."""
+    user = keras.Input(shape=(), dtype="int32", name="user_index")
+    item = keras.Input(shape=(), dtype="int32", name="item_index")
+
+    def lookup(index, n_rows, width, name, initializer="uniform", regularised=True):
+        whole_table = keras.regularizers.L2(whole_table_l2) if regularised and whole_table_l2 else None
+        rows = layers.Embedding(n_rows, width, embeddings_initializer=initializer, name=name,
+                                embeddings_regularizer=whole_table)(index)  # every row, every step
+        if regularised and per_example_l2:
+            rows = PerExampleL2(per_example_l2, name=f"{name}_l2")(rows)  # the rows looked up
+        return rows
+
+    user_vector = lookup(user, n_users, k, "user_embedding")
+    item_vector = lookup(item, n_items, k, "item_embedding")
+    score = layers.Dot(axes=1, name="dot")([user_vector, item_vector])
+    if biases:
+        user_bias = lookup(user, n_users, 1, "user_bias", initializer="zeros", regularised=False)
+        item_bias = lookup(item, n_items, 1, "item_bias", initializer="zeros", regularised=False)
+        score = layers.Add(name="add_biases")([score, user_bias, item_bias])
+    if rating_range is None:
+        score = layers.Rescaling(1.0, offset=global_mean, name="global_mean")(score)  # + μ
+    else:
+        low, high = rating_range
+        share = (global_mean - low) / (high - low)
+        logit_of_mean = float(np.log(share / (1 - share)))
+        score = layers.Rescaling(1.0, offset=logit_of_mean, name="global_mean")(score)
+        score = layers.Activation("sigmoid", name="sigmoid")(score)
+        score = layers.Rescaling(high - low, offset=low, name="rating_range")(score)
+    rating = layers.Reshape((), name="rating")(score)  # (batch, 1) → (batch,)
+    model = keras.Model([user, item], rating, name="mf")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="mse",
+                  metrics=["mae", keras.metrics.RootMeanSquaredError(name="rmse")],
+                  steps_per_execution=8)  # 8 batches per call into TensorFlow: faster on a CPU
+    return model
+
+
+class PerExampleL2(keras.layers.Layer):
+    """Per-example L2: adds λ · (mean over the batch of ‖row‖²) to the loss; returns the rows.
+
+    Put after an ``Embedding``: it penalises only the rows the batch looks up, each once per
+    rating it appears in (notebook 02). Written out instead of Keras' ``activity_regularizer``,
+    whose reduction over the batch changed between Keras 3 releases (a sum, then a mean).
+    """
+
+    def __init__(self, l2: float, **kwargs):
+        super().__init__(**kwargs)
+        self.l2 = float(l2)
+
+    def call(self, rows):
+        squared_norms = keras.ops.sum(keras.ops.square(rows), axis=-1)
+        self.add_loss(self.l2 * keras.ops.mean(squared_norms))
+        return rows
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "l2": self.l2}
+
+
 TUNED_CONFIG = {"k": 32, "l2": 0.13, "rating_range": (0.5, 5.5), "learning_rate": 0.01,
                 "batch_size": 1024, "epochs": 10}
 """The final model's settings, chosen on a validation split carved from the training set (notebook 02)."""
@@ -58,16 +132,13 @@ def build_tuned_mf(n_users: int, n_items: int, global_mean: float, k: int = 32, 
                    rating_range: tuple[float, float] | None = (0.5, 5.5), learning_rate=0.01):
     """The series' final model: r̂ = low + (high − low) · σ(μ' + b_u + b_i + p_u · q_i).
 
-    ``l2`` penalises only the embedding rows a batch looks up (per-example L2: Keras' activity
-    regulariser, averaged over the batch), not the whole tables; the biases are free. μ' is the
+    ``l2`` penalises only the embedding rows a batch looks up (``PerExampleL2``, averaged over the
+    batch), not the whole tables; the biases are free. μ' is the
     logit of the global mean, so an untrained model predicts ``global_mean``. With
     ``rating_range=None`` the output is the plain sum μ + b_u + b_i + p_u · q_i.
     ``learning_rate`` may be a number or a Keras schedule. Compiled with Adam, MSE loss and
     MAE/RMSE metrics.
     """
-    import keras
-    from keras import layers
-
     _check_sizes(n_users, n_items, k)
     if rating_range is None:
         offset = float(global_mean)
@@ -81,11 +152,11 @@ def build_tuned_mf(n_users: int, n_items: int, global_mean: float, k: int = 32, 
     user = keras.Input(shape=(), dtype="int32", name="user_index")
     item = keras.Input(shape=(), dtype="int32", name="item_index")
     user_vector = layers.Embedding(int(n_users), int(k), embeddings_initializer=small,
-                                   activity_regularizer=keras.regularizers.L2(l2),
                                    name="user_embedding")(user)
     item_vector = layers.Embedding(int(n_items), int(k), embeddings_initializer=small,
-                                   activity_regularizer=keras.regularizers.L2(l2),
                                    name="item_embedding")(item)
+    user_vector = PerExampleL2(l2, name="user_l2")(user_vector)
+    item_vector = PerExampleL2(l2, name="item_l2")(item_vector)
     user_bias = layers.Embedding(int(n_users), 1, embeddings_initializer="zeros",
                                  name="user_bias")(user)
     item_bias = layers.Embedding(int(n_items), 1, embeddings_initializer="zeros",
@@ -150,7 +221,6 @@ def fit_tuned_mf(train: pd.DataFrame, n_users: int, n_items: int, seed: int = SE
     after every epoch (``history.history["val_rmse"]``). Users and items without a training
     rating get zero embedding and bias rows, so the model predicts μ + b_u for a new movie.
     """
-    import keras
 
     unknown = set(config) - set(TUNED_CONFIG)
     if unknown:

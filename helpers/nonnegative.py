@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import SEED, seed_everything
+from helpers.models import PerExampleL2
 
 FACTORS = ("free", "nonneg", "softplus")
 L2 = {"free": 0.15, "nonneg": 0.05, "softplus": 0.01}
@@ -38,7 +39,6 @@ def build_factor_mf(n_users: int, n_items: int, global_mean: float, k: int = 20,
     if factors not in FACTORS:
         raise ValueError(f"factors must be one of {FACTORS}, got {factors!r}")
     l2 = L2[factors] if l2 is None else l2
-    penalty = keras.regularizers.L2(l2)  # on the rows a batch looks up, averaged per example
     if factors == "free":
         init, constraint = keras.initializers.RandomNormal(0.0, 0.05), None
     elif factors == "nonneg":
@@ -51,12 +51,10 @@ def build_factor_mf(n_users: int, n_items: int, global_mean: float, k: int = 20,
     vectors = []
     for name, index, size in (("user", user, n_users), ("item", item, n_items)):
         vector = layers.Embedding(int(size), k, embeddings_initializer=init,
-                                  embeddings_constraint=constraint, name=f"{name}_embedding",
-                                  activity_regularizer=None if factors == "softplus" else penalty)(index)
+                                  embeddings_constraint=constraint, name=f"{name}_embedding")(index)
         if factors == "softplus":
-            vector = layers.Activation("softplus", activity_regularizer=penalty,
-                                       name=f"{name}_factors")(vector)
-        vectors.append(vector)
+            vector = layers.Activation("softplus", name=f"{name}_factors")(vector)
+        vectors.append(PerExampleL2(l2, name=f"{name}_l2")(vector))  # on the rows a batch looks up
     user_bias = layers.Embedding(int(n_users), 1, embeddings_initializer="zeros", name="user_bias")(user)
     item_bias = layers.Embedding(int(n_items), 1, embeddings_initializer="zeros", name="item_bias")(item)
     score = layers.Add()([layers.Dot(axes=1)(vectors), layers.Flatten()(user_bias),

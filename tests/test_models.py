@@ -161,3 +161,31 @@ def test_bad_prediction_input_raises():
 def test_tuned_config_is_what_fit_uses():
     assert set(TUNED_CONFIG) == {"k", "l2", "rating_range", "learning_rate",
                                  "batch_size", "epochs"}
+
+
+def test_per_example_l2_on_a_hand_worked_batch():
+    """λ · (mean ‖p_u‖² + mean ‖q_i‖²) over the batch, by hand: the value does not depend on how a
+    Keras release reduces activity regularisers, because the series writes the penalty out."""
+    model = build_tuned_mf(2, 2, global_mean=3.0, k=2, l2=0.5, rating_range=None)
+    model.get_layer("user_embedding").set_weights([np.array([[1.0, 2.0], [0.0, 3.0]])])  # ‖·‖² 5, 9
+    model.get_layer("item_embedding").set_weights([np.array([[1.0, 0.0], [2.0, 2.0]])])  # ‖·‖² 1, 8
+    users, items = np.array([0, 1, 1]), np.array([1, 0, 1])
+    model([users, items])
+    # users' squared norms 5, 9, 9 → mean 23/3; items' 8, 1, 8 → mean 17/3; λ = 0.5
+    expected = 0.5 * (23 / 3 + 17 / 3)
+    assert float(sum(model.losses)) == pytest.approx(expected, rel=1e-6)
+    # and it is what training minimises: the loss Keras reports is the MSE plus the penalty
+    predicted = predict_ratings(model, users, items)  # 3 + 2 + 0·… : no bias, rows as set above
+    targets = np.array([4.0, 2.0, 5.0])
+    reported = model.evaluate([users, items], targets, verbose=0, return_dict=True)["loss"]
+    assert reported == pytest.approx(np.mean((targets - predicted) ** 2) + expected, rel=1e-5)
+
+
+def test_an_untested_keras_release_fails_loudly_at_import():
+    from helpers.models import KERAS_TESTED, _check_keras_version
+
+    low, high = KERAS_TESTED
+    _check_keras_version(f"{high[0]}.{high[1]}.9")
+    for version in (f"{low[0]}.{low[1] - 1}.0", f"{high[0]}.{high[1] + 1}.0", "4.0.0"):
+        with pytest.raises(ImportError, match="make setup"):
+            _check_keras_version(version)

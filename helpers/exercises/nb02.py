@@ -80,7 +80,7 @@ def _test_single_factor(item_factor) -> str | None:
 
 
 def _test_penalty(penalty) -> str | None:
-    """``penalty(model, users, items)`` must equal what the activity regulariser adds to the loss."""
+    """``penalty(model, users, items)`` must equal what the PerExampleL2 layers add to the loss."""
     if not callable(penalty):
         return "the answer should be a function penalty(model, user_index, item_index)."
     from helpers.models import build_tuned_mf
@@ -105,7 +105,7 @@ def _test_penalty(penalty) -> str | None:
     if np.isclose(value, expected, rtol=1e-4):
         return None
     if np.isclose(value, expected * len(users), rtol=1e-4):
-        return "that is the sum over the batch: Keras divides it by the batch size."
+        return "that is the sum over the batch: the penalty takes the mean over the batch."
     whole = 0.2 * sum(np.square(model.get_layer(name).get_weights()[0]).sum()
                       for name in ("user_embedding", "item_embedding"))
     if np.isclose(value, whole, rtol=1e-4):
@@ -127,13 +127,13 @@ q2 = Exercise(
     "model.get_layer('item_embedding').get_weights()[0][:, 0].",
     test=_test_single_factor,
     praise="With one factor, the movie's number tracks its average rating and the user's number "
-           "is a scale: k = 1 learns popularity × generosity, and nothing about taste.",
+           "is a scale: k = 1 learns mean rating × generosity, and nothing about taste.",
 )
 q3 = Exercise(
     "Exercise 3 (the per-example penalty)",
     "Read the rows with model.get_layer('user_embedding').get_weights()[0][user_index]; the "
     "penalty is l2 · (mean over the batch of ‖p_u‖² + mean over the batch of ‖q_i‖²). Here "
-    "l2 = model.get_layer('user_embedding').activity_regularizer.l2.",
+    "l2 = model.get_layer('user_l2').l2 (the PerExampleL2 layer after the user embedding).",
     test=_test_penalty,
-    praise="That is exactly what Keras adds to the loss for each batch.",
+    praise="That is exactly what the two PerExampleL2 layers add to the loss for each batch.",
 )

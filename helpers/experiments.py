@@ -1,0 +1,233 @@
+"""The seeded validation experiments behind notebook 02's choices, and their recorded results.
+
+Each experiment takes the training set only, carves its own validation split
+(``helpers.selection.carve_validation``) and trains every setting with each of the five
+``SEEDS``. Together they take about four minutes on two cores: more than a notebook's 45-second
+budget, so ``python -m helpers.experiments`` runs them and writes one JSON file per experiment
+into ``notebooks/results/``. Notebook 02 reads those files, re-runs the seed-42 entry of each
+setting it discusses and asserts that it gets the recorded number; ``tests/test_experiments.py``
+re-runs every experiment in full and checks the files.
+
+``k_sweep``        the classic model for k in K_VALUES, one short budget (Part 1, section 4)
+``steps``          Part 2's steps one at a time, with each penalty's λ chosen from L2_VALUES
+``final_recipe``   the final recipe (fixed epochs on the fit part) for k × λ in FINAL_GRID
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from helpers import SEED
+from helpers.selection import SEEDS, carve_validation, fit_on_validation
+
+RESULTS_DIR = Path(__file__).resolve().parent.parent / "notebooks" / "results"
+K_VALUES = (3, 5, 10, 20, 50)
+K_SWEEP_BUDGET = {"epochs": 6, "learning_rate": 0.01}
+L2_VALUES = {"whole_table_l2": (3e-5, 1e-4, 3e-4), "per_example_l2": (0.05, 0.13, 0.3)}
+FINAL_GRID = {"k": (16, 32, 64), "l2": (0.08, 0.13, 0.2)}
+WHOLE_TABLE_GRID = {"k": (16, 32, 64), "l2": (3e-5, 1e-4, 3e-4)}
+
+
+def standard_train():
+    """The training part of the series' standard split, encoded (the test part is dropped here)."""
+    from helpers.data import encode_ids, load_movielens_100k, random_split
+
+    ratings, movies = load_movielens_100k()
+    encoded, encoding = encode_ids(ratings, movies)
+    train, _ = random_split(encoded)
+    return train, encoding.n_users, encoding.n_items
+
+
+def _best(history) -> tuple[float, int]:
+    curve = history.history["val_rmse"]
+    return float(min(curve)), int(np.argmin(curve)) + 1
+
+
+def k_sweep(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -> dict:
+    """Validation RMSE of the classic model after a fixed short budget, for each k and seed."""
+    from helpers.models import build_classic_mf
+
+    fit_part, validation = carve_validation(train)
+    scores = {}
+    for k in K_VALUES:
+        scores[str(k)] = []
+        for seed in seeds:
+            _, history = fit_on_validation(
+                lambda k=k: build_classic_mf(n_users, n_items, k, K_SWEEP_BUDGET["learning_rate"]),
+                fit_part, validation, seed, epochs=K_SWEEP_BUDGET["epochs"], patience=None)
+            scores[str(k)].append(float(history.history["val_rmse"][-1]))
+    return {"seeds": list(seeds), "val_rmse": scores}
+
+
+def step_variants(global_mean: float, l2: dict[str, float]) -> dict[str, tuple[dict, int]]:
+    """Part 2's steps: name → (``build_mf`` switches, early-stopping patience); the "check"
+    entries each take one part away again (or swap the penalty) to see whether it still pays."""
+    biased = {"global_mean": global_mean, "biases": True}
+    return {
+        "1 · plain MF, early stopping, cosine LR": ({}, 2),
+        "2 · + global mean": ({"global_mean": global_mean}, 2),
+        "3 · + user and item biases": (biased, 2),
+        "4a · + whole-table L2": ({**biased, "whole_table_l2": l2["whole_table_l2"]}, 10),
+        "4b · + per-example L2": ({**biased, "per_example_l2": l2["per_example_l2"]}, 10),
+        "5 · + output range (0.5, 5.5)": ({**biased, "per_example_l2": l2["per_example_l2"],
+                                           "rating_range": (0.5, 5.5)}, 10),
+        # checks: does each part still pay once the model is regularised?
+        "check · 4b without the biases": ({"global_mean": global_mean,
+                                           "per_example_l2": l2["per_example_l2"]}, 10),
+        "check · 4b without the global mean": ({"biases": True,
+                                                "per_example_l2": l2["per_example_l2"]}, 10),
+        "check · 5 with whole-table L2": ({**biased, "whole_table_l2": l2["whole_table_l2"],
+                                           "rating_range": (0.5, 5.5)}, 10),
+    }
+
+
+def cosine_schedule(fit_part: pd.DataFrame, epochs: int = 10, start: float = 0.01,
+                    batch_size: int = 1024):
+    """A learning rate from ``start`` decaying along a cosine to 0 at the end of the last epoch."""
+    import keras
+
+    steps = int(np.ceil(len(fit_part) / batch_size)) * epochs
+    return keras.optimizers.schedules.CosineDecay(start, decay_steps=steps)
+
+
+def run_step(switches: dict, patience: int, fit_part, validation, n_users, n_items, seed=SEED):
+    """One step of Part 2 trained with one seed: ``(model, history)``."""
+    from helpers.models import build_mf
+
+    return fit_on_validation(
+        lambda: build_mf(n_users, n_items, learning_rate=cosine_schedule(fit_part), **switches),
+        fit_part, validation, seed, epochs=10, patience=patience)
+
+
+def steps(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -> dict:
+    """Validation RMSE (best epoch) of each step over the seeds; each penalty's λ from L2_VALUES."""
+    fit_part, validation = carve_validation(train)
+    global_mean = float(fit_part["rating"].mean())
+    biased = {"global_mean": global_mean, "biases": True}
+    l2_scores, l2_epochs, chosen_l2 = {}, {}, {}
+    for penalty, values in L2_VALUES.items():
+        l2_scores[penalty], l2_epochs[penalty] = {}, {}
+        for value in values:
+            results = [_best(run_step({**biased, penalty: value}, 10, fit_part, validation,
+                                      n_users, n_items, seed)[1]) for seed in seeds]
+            l2_scores[penalty][repr(value)] = [score for score, _ in results]
+            l2_epochs[penalty][repr(value)] = [epoch for _, epoch in results]
+        chosen_l2[penalty] = float(min(values, key=lambda v: np.mean(l2_scores[penalty][repr(v)])))
+    scores, best_epochs = {}, {}
+    for name, (switches, patience) in step_variants(global_mean, chosen_l2).items():
+        penalty = next((p for p in L2_VALUES if p in switches and switches.keys() == {*biased, p}), None)
+        if penalty is not None:  # trained in the λ search already: the same runs, not new ones
+            scores[name] = l2_scores[penalty][repr(chosen_l2[penalty])]
+            best_epochs[name] = l2_epochs[penalty][repr(chosen_l2[penalty])]
+            continue
+        results = [_best(run_step(switches, patience, fit_part, validation, n_users, n_items, seed)[1])
+                   for seed in seeds]
+        scores[name] = [score for score, _ in results]
+        best_epochs[name] = [epoch for _, epoch in results]
+    return {"seeds": list(seeds), "l2_search": l2_scores, "chosen_l2": chosen_l2,
+            "val_rmse": scores, "best_epoch": best_epochs}
+
+
+def final_recipe(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -> dict:
+    """The final recipe's settings, and its penalty against the alternative, on validation.
+
+    ``per_example``: ``fit_tuned_mf``'s recipe (fixed epochs, no early stopping) on the fit part,
+    for each k × λ of FINAL_GRID and each seed. ``whole_table``: the same model with whole-table
+    L2 instead, which needs early stopping (patience 2, best epoch restored), for each k × λ of
+    WHOLE_TABLE_GRID: the same budget of nine settings. Within each family the setting with the
+    lowest mean validation RMSE is chosen (settings are numbers on a grid); the two families'
+    choices are then compared seed by seed, and whole-table L2 replaces per-example L2 only if it
+    is measurably better, since it needs one more choice (the stopping epoch)."""
+    from helpers.metrics import rmse
+    from helpers.models import fit_tuned_mf, predict_ratings
+    from helpers.selection import paired_interval
+
+    fit_part, validation = carve_validation(train)
+    global_mean = float(fit_part["rating"].mean())
+    per_example, whole_table, stopped_at = {}, {}, {}
+    for k in FINAL_GRID["k"]:
+        for l2 in FINAL_GRID["l2"]:
+            name = f"k={k}, λ={l2}"
+            per_example[name] = []
+            for seed in seeds:
+                model, _ = fit_tuned_mf(fit_part, n_users, n_items, seed=seed, k=k, l2=l2)
+                predicted = predict_ratings(model, validation["user_index"], validation["item_index"])
+                per_example[name].append(rmse(validation["rating"], predicted))
+    for k in WHOLE_TABLE_GRID["k"]:
+        for l2 in WHOLE_TABLE_GRID["l2"]:
+            name = f"k={k}, λ={l2}"
+            switches = {"k": k, "global_mean": global_mean, "biases": True, "whole_table_l2": l2,
+                        "rating_range": (0.5, 5.5)}
+            results = [_best(run_step(switches, 2, fit_part, validation, n_users, n_items, seed)[1])
+                       for seed in seeds]
+            whole_table[name] = [score for score, _ in results]
+            stopped_at[name] = [epoch for _, epoch in results]
+    chosen = min(per_example, key=lambda name: np.mean(per_example[name]))
+    rival = min(whole_table, key=lambda name: np.mean(whole_table[name]))
+    difference, low, high = paired_interval(whole_table[rival], per_example[chosen])
+    k, l2 = (part.split("=")[1] for part in chosen.split(", "))
+    return {"seeds": list(seeds), "val_rmse": per_example,
+            "whole_table": {"val_rmse": whole_table, "best_epoch": stopped_at},
+            "penalty": {"per_example": chosen, "whole_table": rival, "difference": difference,
+                        "95% low": low, "95% high": high,
+                        "kept": "whole_table" if high < 0 else "per_example"},
+            "chosen": {"k": int(k), "l2": float(l2)}}
+
+
+EXPERIMENTS = {"k_sweep": k_sweep, "steps": steps, "final_recipe": final_recipe}
+
+
+def load(name: str, results_dir: Path = RESULTS_DIR) -> dict:
+    """The recorded results of experiment ``name`` (written by ``python -m helpers.experiments``)."""
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}: choose from {sorted(EXPERIMENTS)}")
+    path = Path(results_dir) / f"{name}.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run `python -m helpers.experiments {name}`")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def run(name: str, results_dir: Path = RESULTS_DIR) -> dict:
+    """Run experiment ``name`` on the standard split's training set and write its JSON file."""
+    train, n_users, n_items = standard_train()
+    results = EXPERIMENTS[name](train, n_users, n_items)
+    path = Path(results_dir) / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    temporary.replace(path)  # never a half-written file
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.experiments",
+        description="Run notebook 02's seeded validation experiments and write their results "
+                    f"into {RESULTS_DIR.relative_to(RESULTS_DIR.parent.parent)}/ (about four "
+                    "minutes on two cores for all of them).")
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help=f"which to run: {', '.join(EXPERIMENTS)} (default: all)")
+    arguments = parser.parse_args(argv)
+    unknown = sorted(set(arguments.names) - set(EXPERIMENTS))
+    if unknown:
+        parser.exit(2, f"python -m helpers.experiments: unknown experiment(s) {', '.join(unknown)}: "
+                       f"choose from {', '.join(EXPERIMENTS)}\n")
+    import helpers
+
+    helpers.setup(SEED)
+    for name in arguments.names or list(EXPERIMENTS):
+        start = time.perf_counter()
+        run(name)
+        print(f"{name}: written in {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
