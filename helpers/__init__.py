@@ -4,9 +4,9 @@ Each module holds what one or more notebooks teach, so later notebooks can impor
 
 - ``helpers.data``      loading MovieLens 100k, id encoding, train/test splits (notebook 01)
 - ``helpers.plotting``  the series' plot style and figures (all notebooks)
-- ``helpers.baselines`` global mean, item mean, user + item biases by ALS (notebook 03)
-- ``helpers.dnn``       the neural network set beside MF (notebook 03)
-- ``helpers.benchmark`` ``python -m helpers.benchmark``: every model on any ratings (notebook 03)
+- ``helpers.baselines`` global mean, item mean, user + item biases by ALS (notebook 04)
+- ``helpers.dnn``       the neural network set beside MF (notebook 04)
+- ``helpers.benchmark`` ``python -m helpers.benchmark``: every model on any ratings (notebook 04)
 - ``helpers.exercises`` the ``check`` functions behind every notebook's exercises
 
 ``setup()`` is the one call each notebook makes before anything else.

@@ -1,4 +1,4 @@
-r"""Baselines every recommender must beat, in plain NumPy (notebook 03).
+r"""Baselines every recommender must beat, in plain NumPy (notebook 04).
 
 Three rating predictors, from the simplest to the one that is hard to beat:
 

@@ -25,9 +25,9 @@ Output, written into DIR (``--out``, default ``build/benchmark`` under the curre
                      did not rate in TRAIN (fewer only if fewer remain).
 
 Models. Rating models: ``global_mean``, ``item_mean``, ``biases`` (``helpers.baselines``,
-notebook 03), ``classic_mf`` and ``tuned_mf`` (``helpers.models``, notebook 02), ``dnn``
-(``helpers.dnn``, notebook 03). Ranking models: ``popularity`` (most rated in TRAIN first),
-``tuned_mf`` (ranked by predicted rating) and ``softmax_mf`` (``helpers.ranking``, notebook 04).
+notebook 04), ``classic_mf`` and ``tuned_mf`` (``helpers.models``, notebooks 02 and 03), ``dnn``
+(``helpers.dnn``, notebook 04). Ranking models: ``popularity`` (most rated in TRAIN first),
+``tuned_mf`` (ranked by predicted rating) and ``softmax_mf`` (``helpers.ranking``, notebook 05).
 Ranking metrics count a TEST rating of at least ``--relevant-from`` (default 4) as relevant and
 average over the users with at least one relevant item.
 

@@ -356,6 +356,30 @@ def temporal_split(ratings: pd.DataFrame, test_fraction: float = 0.2) -> tuple[p
     return ratings[~is_test].copy(), ratings[is_test].copy()
 
 
+def global_temporal_split(ratings: pd.DataFrame,
+                          test_fraction: float = 0.2) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train on every rating before one cut-off time, test on every rating at or after it.
+
+    A model must never learn from the future. ``temporal_split`` holds out each user's latest
+    ratings but still trains on other users' ratings from after that user's test period; this
+    split trains only on the past, as a deployed recommender does, so it also tests users and
+    movies that first appear after the cut-off (see ``split_report``). The cut-off is the
+    ``1 - test_fraction`` quantile of the timestamps, rounded up to a rating's own timestamp;
+    every rating *at* the cut-off goes to test, so test may hold a few more rows than
+    ``test_fraction`` of them. Rows keep their original order.
+    """
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
+    if ratings.empty:
+        raise ValueError("ratings is empty: there is nothing to split")
+    cutoff = np.quantile(ratings["timestamp"], 1 - test_fraction, method="higher")
+    is_test = ratings["timestamp"] >= cutoff
+    if is_test.all():
+        raise ValueError(f"all {len(ratings):,} ratings are at or after the cut-off {cutoff}, "
+                         "so none is left to train on: too many share the earliest timestamp")
+    return ratings[~is_test].copy(), ratings[is_test].copy()
+
+
 def split_report(train: pd.DataFrame, test: pd.DataFrame) -> dict[str, int]:
     """Counts that say how well ``test`` is covered by ``train`` (users/items never seen in train)."""
     unseen_user = ~test["user_id"].isin(train["user_id"])

@@ -1,9 +1,9 @@
-"""A neural network recommender to set beside matrix factorization (notebook 03).
+"""A neural network recommender to set beside matrix factorization (notebook 04).
 
 Matrix factorization scores a pair by a dot product of two embeddings. The network here learns
 the scoring function instead: it concatenates the user's and the item's embedding and feeds them
 through dense layers to one output, the predicted rating. It is the "DNN" the classic Keras
-lessons compare with MF; notebook 03 measures whether the extra freedom pays on MovieLens 100k.
+lessons compare with MF; notebook 04 measures whether the extra freedom pays on MovieLens 100k.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from helpers import SEED, seed_everything
 
 DNN_CONFIG = {"embedding_dim": 16, "hidden_units": (64, 32), "dropout": 0.3,
               "learning_rate": 2e-3, "batch_size": 1024, "epochs": 10, "validation_fraction": 0.1}
-"""The network's settings: small enough to fit in seconds on two CPU cores (notebook 03)."""
+"""The network's settings: small enough to fit in seconds on two CPU cores (notebook 04)."""
 
 
 def build_dnn(n_users: int, n_items: int, mean_rating: float = 3.5, embedding_dim: int = 16,

@@ -1,15 +1,15 @@
-"""The seeded validation experiments behind notebook 02's choices, and their recorded results.
+"""The seeded validation experiments behind notebooks 02 and 03's choices, and their recorded results.
 
 Each experiment takes the training set only, carves its own validation split
 (``helpers.selection.carve_validation``) and trains every setting with each of the five
 ``SEEDS``. Together they take about four minutes on two cores: more than a notebook's 45-second
 budget, so ``python -m helpers.experiments`` runs them and writes one JSON file per experiment
-into ``notebooks/results/``. Notebook 02 reads those files, re-runs the seed-42 entry of each
-setting it discusses and asserts that it gets the recorded number; ``tests/test_experiments.py``
+into ``notebooks/results/``. Notebooks 02 and 03 read those files, re-run the seed-42 entry of each
+setting they discuss and assert that they get the recorded number; ``tests/test_experiments.py``
 re-runs every experiment in full and checks the files.
 
-``k_sweep``        the classic model for k in K_VALUES, one short budget (Part 1, section 4)
-``steps``          Part 2's steps one at a time, with each penalty's λ chosen from L2_VALUES
+``k_sweep``        the classic model for k in K_VALUES, one short budget (notebook 02)
+``steps``          notebook 03's steps one at a time, with each penalty's λ chosen from L2_VALUES
 ``final_recipe``   the final recipe (fixed epochs on the fit part) for k × λ in FINAL_GRID
 """
 
@@ -67,7 +67,7 @@ def k_sweep(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -> dic
 
 
 def step_variants(global_mean: float, l2: dict[str, float]) -> dict[str, tuple[dict, int]]:
-    """Part 2's steps: name → (``build_mf`` switches, early-stopping patience); the "check"
+    """Notebook 03's steps: name → (``build_mf`` switches, early-stopping patience); the "check"
     entries each take one part away again (or swap the penalty) to see whether it still pays."""
     biased = {"global_mean": global_mean, "biases": True}
     return {
@@ -98,7 +98,7 @@ def cosine_schedule(fit_part: pd.DataFrame, epochs: int = 10, start: float = 0.0
 
 
 def run_step(switches: dict, patience: int, fit_part, validation, n_users, n_items, seed=SEED):
-    """One step of Part 2 trained with one seed: ``(model, history)``."""
+    """One step of notebook 03 trained with one seed: ``(model, history)``."""
     from helpers.models import build_mf
 
     return fit_on_validation(
@@ -209,7 +209,7 @@ def run(name: str, results_dir: Path = RESULTS_DIR) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m helpers.experiments",
-        description="Run notebook 02's seeded validation experiments and write their results "
+        description="Run notebooks 02 and 03's seeded validation experiments and write their results "
                     f"into {RESULTS_DIR.relative_to(RESULTS_DIR.parent.parent)}/ (about four "
                     "minutes on two cores for all of them).")
     parser.add_argument("names", nargs="*", metavar="NAME",

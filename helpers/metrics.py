@@ -1,6 +1,6 @@
 """Metrics as pure functions of NumPy arrays (notebooks 02-04).
 
-Rating metrics compare predicted with true ratings; ranking metrics (notebook 04) compare
+Rating metrics compare predicted with true ratings; ranking metrics (notebook 05) compare
 recommended lists with the items a user liked in the test set.
 """
 
@@ -32,7 +32,7 @@ def mae(y_true, y_pred) -> float:
 
 
 # --------------------------------------------------------------------------------------------
-# Ranking metrics (notebook 04)
+# Ranking metrics (notebook 05)
 #
 # Inputs, the same for every function below:
 #   top_items  int array (n_users × n), row u = the items recommended to user index u, best first

@@ -1,4 +1,4 @@
-"""Matrix factorization in Keras: the classic model and the tuned one (notebook 02).
+"""Matrix factorization in Keras: the classic model (notebook 02) and the tuned one (notebook 03).
 
 Both models take two integer inputs, ``user_index`` and ``item_index`` (the 0-based indices of
 ``helpers.data.encode_ids``), and predict a rating in stars. Call a model as
@@ -36,7 +36,8 @@ def _check_keras_version(version: str = keras.__version__) -> None:
 _check_keras_version()
 
 
-def _check_sizes(n_users, n_items, k) -> None:
+def check_sizes(n_users, n_items, k) -> None:
+    """Input check: the table sizes and the width must be positive integers."""
     for name, value in (("n_users", n_users), ("n_items", n_items), ("k", k)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -49,7 +50,7 @@ def build_classic_mf(n_users: int, n_items: int, k: int = 20, learning_rate: flo
     over axis 2 gives (batch, 1, 1) and ``Flatten`` makes it (batch, 1). Compiled with Adam,
     MSE loss and MAE/RMSE metrics.
     """
-    _check_sizes(n_users, n_items, k)
+    check_sizes(n_users, n_items, k)
     user = keras.Input(shape=(1,), dtype="int32", name="user_index")
     item = keras.Input(shape=(1,), dtype="int32", name="item_index")
     user_vector = layers.Embedding(int(n_users), int(k), name="user_embedding")(user)
@@ -66,7 +67,7 @@ def build_classic_mf(n_users: int, n_items: int, k: int = 20, learning_rate: flo
 def build_mf(n_users: int, n_items: int, k: int = 20, global_mean: float = 0.0,
              biases: bool = False, whole_table_l2: float = 0.0, per_example_l2: float = 0.0,
              rating_range: tuple[float, float] | None = None, learning_rate=0.01):
-    """Matrix factorization with the improvements of notebook 02's Part 2 as switches."""
+    """Matrix factorization with the improvements of notebook 03 as switches."""
     user = keras.Input(shape=(), dtype="int32", name="user_index")
     item = keras.Input(shape=(), dtype="int32", name="item_index")
 
@@ -106,7 +107,7 @@ class PerExampleL2(keras.layers.Layer):
     """Per-example L2: adds λ · (mean over the batch of ‖row‖²) to the loss; returns the rows.
 
     Put after an ``Embedding``: it penalises only the rows the batch looks up, each once per
-    rating it appears in (notebook 02). Written out instead of Keras' ``activity_regularizer``,
+    rating it appears in (notebook 03). Written out instead of Keras' ``activity_regularizer``,
     whose reduction over the batch changed between Keras 3 releases (a sum, then a mean).
     """
 
@@ -125,7 +126,7 @@ class PerExampleL2(keras.layers.Layer):
 
 TUNED_CONFIG = {"k": 32, "l2": 0.13, "rating_range": (0.5, 5.5), "learning_rate": 0.01,
                 "batch_size": 1024, "epochs": 10}
-"""The final model's settings, chosen on a validation split carved from the training set (notebook 02)."""
+"""The final model's settings, chosen on a validation split carved from the training set (notebook 03)."""
 
 
 def build_tuned_mf(n_users: int, n_items: int, global_mean: float, k: int = 32, l2: float = 0.13,
@@ -139,7 +140,7 @@ def build_tuned_mf(n_users: int, n_items: int, global_mean: float, k: int = 32, 
     ``learning_rate`` may be a number or a Keras schedule. Compiled with Adam, MSE loss and
     MAE/RMSE metrics.
     """
-    _check_sizes(n_users, n_items, k)
+    check_sizes(n_users, n_items, k)
     if rating_range is None:
         offset = float(global_mean)
     else:
@@ -175,7 +176,8 @@ def build_tuned_mf(n_users: int, n_items: int, global_mean: float, k: int = 32, 
     return model
 
 
-def _check_train(train: pd.DataFrame, n_users: int, n_items: int) -> None:
+def check_train(train: pd.DataFrame, n_users: int, n_items: int) -> None:
+    """Input check: an encoded, non-empty ratings frame whose indices fit the tables."""
     missing = {"user_index", "item_index", "rating"} - set(getattr(train, "columns", []))
     if missing:
         raise ValueError(f"train needs the columns user_index, item_index, rating; missing "
@@ -188,7 +190,8 @@ def _check_train(train: pd.DataFrame, n_users: int, n_items: int) -> None:
             raise ValueError(f"{column} must lie in 0..{size - 1}, got {values.min()}..{values.max()}")
 
 
-def _inputs(frame: pd.DataFrame) -> list[np.ndarray]:
+def model_inputs(frame: pd.DataFrame) -> list[np.ndarray]:
+    """The two input arrays every model of the series takes: user and item indices, as int32."""
     return [frame["user_index"].to_numpy("int32"), frame["item_index"].to_numpy("int32")]
 
 
@@ -201,19 +204,19 @@ def fit_classic_mf(train: pd.DataFrame, n_users: int, n_items: int, k: int = 20,
     (``history.history["val_mae"]``); the test set is never seen. No early stopping, no
     regularisation: notebook 02 shows where that leads.
     """
-    _check_sizes(n_users, n_items, k)
-    _check_train(train, n_users, n_items)
+    check_sizes(n_users, n_items, k)
+    check_train(train, n_users, n_items)
     seed_everything(seed)
     model = build_classic_mf(n_users, n_items, k, learning_rate=learning_rate)
     shuffled = train.sample(frac=1.0, random_state=seed)
-    history = model.fit(_inputs(shuffled), shuffled["rating"].to_numpy("float32"),
+    history = model.fit(model_inputs(shuffled), shuffled["rating"].to_numpy("float32"),
                         batch_size=batch_size, epochs=epochs, validation_split=0.1, verbose=0)
     return model, history
 
 
 def fit_tuned_mf(train: pd.DataFrame, n_users: int, n_items: int, seed: int = SEED,
                  validation_fraction: float = 0.0, **config):
-    """Fit the final model on ``train``; returns ``(model, history)`` (notebook 02, Part 2).
+    """Fit the final model on ``train``; returns ``(model, history)`` (notebook 03).
 
     The recipe of ``TUNED_CONFIG`` (``config`` overrides entries): a fixed number of epochs on a
     seeded shuffle of all of ``train``, the learning rate decaying along a cosine to 0, no early
@@ -228,8 +231,8 @@ def fit_tuned_mf(train: pd.DataFrame, n_users: int, n_items: int, seed: int = SE
     if not 0 <= validation_fraction < 1:
         raise ValueError(f"validation_fraction must lie in [0, 1), got {validation_fraction}")
     settings = {**TUNED_CONFIG, **config}
-    _check_sizes(n_users, n_items, settings["k"])
-    _check_train(train, n_users, n_items)
+    check_sizes(n_users, n_items, settings["k"])
+    check_train(train, n_users, n_items)
     seed_everything(seed)
     shuffled = train.sample(frac=1.0, random_state=seed)
     n_fit = len(shuffled) - int(round(validation_fraction * len(shuffled)))
@@ -241,8 +244,8 @@ def fit_tuned_mf(train: pd.DataFrame, n_users: int, n_items: int, seed: int = SE
                            learning_rate=schedule)
     validation_data = None
     if len(validation):
-        validation_data = (_inputs(validation), validation["rating"].to_numpy("float32"))
-    history = model.fit(_inputs(fit_part), fit_part["rating"].to_numpy("float32"),
+        validation_data = (model_inputs(validation), validation["rating"].to_numpy("float32"))
+    history = model.fit(model_inputs(fit_part), fit_part["rating"].to_numpy("float32"),
                         batch_size=settings["batch_size"], epochs=settings["epochs"],
                         validation_data=validation_data, verbose=0)
     _zero_unseen_rows(model, fit_part, n_users, n_items)

@@ -1,6 +1,6 @@
-r"""Matrix factorization whose factors are never negative (notebook 05).
+r"""Matrix factorization whose factors are never negative (notebook 06).
 
-The model is notebook 02's biased MF, :math:`\hat r_{ui} = \mu + b_u + b_i + p_u^\top q_i`, with
+The model is notebook 03's biased MF, :math:`\hat r_{ui} = \mu + b_u + b_i + p_u^\top q_i`, with
 per-example L2 on the looked-up vectors. ``factors`` chooses how the vectors are kept:
 
 ``"free"``      ordinary embeddings, any sign (the unconstrained model, for comparison);

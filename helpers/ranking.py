@@ -1,4 +1,4 @@
-"""Ranking: baselines, a matrix factorization trained for ranking, and its evaluation (notebook 04).
+"""Ranking: baselines, a matrix factorization trained for ranking, and its evaluation (notebook 05).
 
 Every ``*_scores`` function returns a matrix ``scores[u, i]`` (n_users × n_items, higher is
 better) that ``helpers.recommend.top_n`` turns into top-n lists, and ``evaluate_ranking`` scores
@@ -21,7 +21,7 @@ from helpers.recommend import seen_mask, top_n
 
 RANKING_CONFIG = {"embedding_dim": 64, "l2": 1e-4, "epochs": 14, "learning_rate": 1e-2,
                   "batch_size": 64}
-"""The ranking model's settings, chosen on a validation split taken from train (notebook 04)."""
+"""The ranking model's settings, chosen on a validation split taken from train (notebook 05)."""
 
 
 def popularity_scores(train: pd.DataFrame, n_users: int, n_items: int) -> np.ndarray:
@@ -118,7 +118,7 @@ def ranking_scores(model, user_index=None) -> np.ndarray:
 
 def evaluate_ranking(scores: np.ndarray, train: pd.DataFrame, test: pd.DataFrame,
                      k: int = 10, threshold: float = 4.0) -> dict[str, float]:
-    """Ranking metrics of a score matrix on a split (notebook 04's protocol).
+    """Ranking metrics of a score matrix on a split (notebook 05's protocol).
 
     Candidates: every item the user did not rate in ``train``. Relevant: the user's ``test``
     ratings ≥ ``threshold``. Users with no relevant item are left out. Coverage counts the

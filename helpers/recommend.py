@@ -1,4 +1,4 @@
-"""From a trained model to recommendations: embeddings, top-n lists, similar items (notebook 04).
+"""From a trained model to recommendations: embeddings, top-n lists, similar items (notebook 05).
 
 Scores are a matrix ``scores[u, i]`` (user index × item index), higher is better. Every function
 works for all users at once (no Python loop over users), and takes and returns 0-based indices;
@@ -21,7 +21,7 @@ def extract_embeddings(model) -> dict[str, np.ndarray]:
     """The user/item embedding matrices and biases of a trained Keras model, found by layer name.
 
     Reads the layers ``user_embedding`` and ``item_embedding`` (Embedding layers, notebook 02), or,
-    for the ranking model of notebook 04, ``item_scores`` (a Dense layer whose kernel is the item
+    for the ranking model of notebook 05, ``item_scores`` (a Dense layer whose kernel is the item
     embedding matrix, transposed, and whose bias is the item bias). ``user_bias``/``item_bias``
     are Embedding layers of width 1 when the model has them, else zeros.
     Returns ``user_embeddings`` (n_users × k), ``item_embeddings`` (n_items × k), ``user_bias``
@@ -184,7 +184,7 @@ def _titled(items: np.ndarray, values: np.ndarray, encoding: IdEncoding, movies:
 
 
 # --------------------------------------------------------------------------------------------
-# New users (notebook 05): fold a user who is not in the trained model into it
+# New users (notebook 06): fold a user who is not in the trained model into it
 # --------------------------------------------------------------------------------------------
 
 
@@ -219,7 +219,7 @@ def _logit_stars(stars, rating_range: tuple[float, float]) -> np.ndarray:
 def fold_in_user(item_index, ratings, item_embeddings: np.ndarray, item_bias: np.ndarray,
                  global_mean: float, l2: float = 10.0,
                  rating_range: tuple[float, float] | None = None) -> tuple[np.ndarray, float]:
-    """A new user's vector and bias for a trained rating MF, its item side held fixed (notebook 05).
+    """A new user's vector and bias for a trained rating MF, its item side held fixed (notebook 06).
 
     Solves the ridge regression  min ‖y − X w‖² + l2 ‖w‖²  with X = [Q_rated, 1] (the rated
     movies' embeddings and a column of ones for the bias), y = r − μ − b_rated, and w = [p_u, b_u]:
@@ -273,7 +273,7 @@ def new_user_ratings(user_vector: np.ndarray, user_bias: float, item_embeddings:
 
 def fold_in_ranking_users(rated: np.ndarray, item_embeddings: np.ndarray, item_bias: np.ndarray,
                           l2: float = 10.0, steps: int = 6) -> np.ndarray:
-    """New users' vectors for notebook 04's softmax ranking model, its items held fixed.
+    """New users' vectors for notebook 05's softmax ranking model, its items held fixed.
 
     ``rated`` is a boolean matrix (new users × n_items), True where a user rated the movie. For
     each user, maximises the log-likelihood of their rated movies under the model's softmax over

@@ -1,4 +1,4 @@
-"""Choosing on validation, and claiming a gain only when it is larger than the seed noise (notebook 02).
+"""Choosing on validation, and claiming a gain only when it is larger than the seed noise (notebooks 02 and 03).
 
 The series' rule: every choice (a number of factors, a penalty, an epoch count, which variant
 wins) is made on a validation split carved from the training set; the test set only reports the
@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import SEED, seed_everything
+from helpers.models import model_inputs
 
 SEEDS = tuple(range(SEED, SEED + 5))
 """The five seeds every claimed gain is measured over: 42, 43, 44, 45, 46."""
@@ -54,10 +55,6 @@ def carve_validation(train: pd.DataFrame, fraction: float = VALIDATION_FRACTION,
     return shuffled.iloc[:n_fit], shuffled.iloc[n_fit:]
 
 
-def _inputs(frame: pd.DataFrame) -> list[np.ndarray]:
-    return [frame["user_index"].to_numpy("int32"), frame["item_index"].to_numpy("int32")]
-
-
 def fit_on_validation(build, fit_part: pd.DataFrame, validation: pd.DataFrame, seed: int = SEED,
                       epochs: int = 10, patience: int | None = 2, batch_size: int = 1024):
     """Seed, ``build()`` a compiled model, train it on ``fit_part``, score ``validation`` after
@@ -70,9 +67,9 @@ def fit_on_validation(build, fit_part: pd.DataFrame, validation: pd.DataFrame, s
     model = build()
     stop = [] if patience is None else [keras.callbacks.EarlyStopping(
         monitor="val_rmse", patience=patience, restore_best_weights=True)]
-    history = model.fit(_inputs(fit_part), fit_part["rating"].to_numpy("float32"),
+    history = model.fit(model_inputs(fit_part), fit_part["rating"].to_numpy("float32"),
                         batch_size=batch_size, epochs=epochs, callbacks=stop, verbose=0,
-                        validation_data=(_inputs(validation), validation["rating"].to_numpy("float32")))
+                        validation_data=(model_inputs(validation), validation["rating"].to_numpy("float32")))
     return model, history
 
 

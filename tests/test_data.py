@@ -18,6 +18,7 @@ from helpers import data
 from helpers.data import (
     DataSourceError,
     encode_ids,
+    global_temporal_split,
     load_movielens_100k,
     parse_grouplens,
     parse_recbole,
@@ -253,7 +254,81 @@ def test_temporal_split_breaks_ties_by_item_id():
     assert sorted(test["item_id"]) == [7, 9]  # same time: the higher ids count as later
 
 
-@pytest.mark.parametrize("split", [random_split, temporal_split])
+@pytest.mark.parametrize("split", [random_split, temporal_split, global_temporal_split])
 def test_bad_fraction_is_a_clear_error(split, synthetic):
     with pytest.raises(ValueError, match="test_fraction must be between 0 and 1"):
         split(synthetic, test_fraction=1.5)
+
+
+# ---------------------------------------------------------------- the global temporal split
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.2, 0.5])
+def test_global_split_trains_only_on_the_past(synthetic, fraction):
+    train, test = global_temporal_split(synthetic, test_fraction=fraction)
+    assert train["timestamp"].max() < test["timestamp"].min()  # no test rating predates a train one
+    assert train.index.intersection(test.index).empty
+    assert len(train) + len(test) == len(synthetic)
+    assert train.index.is_monotonic_increasing and test.index.is_monotonic_increasing
+    ties = (synthetic["timestamp"] == test["timestamp"].min()).sum()
+    assert fraction * len(synthetic) - 1 < len(test) < fraction * len(synthetic) + ties
+
+
+def test_global_split_sizes_follow_the_fraction():
+    ratings = pd.DataFrame({"user_id": 1, "item_id": np.arange(1, 101), "rating": 3.0,
+                            "timestamp": np.arange(100)[::-1] * 10})  # distinct, newest first
+    for fraction in (0.01, 0.2, 0.25, 0.5, 0.99):
+        train, test = global_temporal_split(ratings, test_fraction=fraction)
+        assert len(test) == round(fraction * 100)
+        assert test["timestamp"].min() > train["timestamp"].max()
+
+
+def test_global_split_sends_every_tie_at_the_cut_off_to_test():
+    ratings = pd.DataFrame({"user_id": [1, 2, 3, 4, 5, 6], "item_id": [10, 11, 12, 13, 14, 15],
+                            "rating": [4.0] * 6, "timestamp": [40, 10, 50, 20, 40, 30]})
+    train, test = global_temporal_split(ratings, test_fraction=0.4)
+    # the 60 % quantile falls on 40, and both ratings at 40 go to test: 3 rows, not 2.4
+    assert test["timestamp"].tolist() == [40, 50, 40]  # original order kept
+    assert train["timestamp"].tolist() == [10, 20, 30]
+
+
+def test_global_split_keeps_new_users_and_movies_in_test():
+    ratings = pd.DataFrame({"user_id": [1, 1, 2, 2, 3], "item_id": [10, 11, 10, 11, 12],
+                            "rating": [4.0] * 5, "timestamp": [1, 2, 3, 4, 5]})
+    train, test = global_temporal_split(ratings, test_fraction=0.2)
+    assert test["user_id"].tolist() == [3]  # a user and a movie that arrive after the cut-off
+    report = split_report(train, test)
+    assert (report["test_rows_unseen_user"], report["test_rows_unseen_item"]) == (1, 1)
+
+
+@pytest.mark.parametrize("fraction", [0, 1, -0.2, float("nan")])
+def test_global_split_rejects_fractions_outside_0_1(synthetic, fraction):
+    with pytest.raises(ValueError, match=r"test_fraction must be between 0 and 1, got"):
+        global_temporal_split(synthetic, test_fraction=fraction)
+
+
+def test_global_split_rejects_ratings_it_cannot_split(synthetic):
+    with pytest.raises(ValueError, match="ratings is empty: there is nothing to split"):
+        global_temporal_split(synthetic.iloc[:0])
+    same_time = synthetic.assign(timestamp=881_250_949)
+    with pytest.raises(ValueError, match=r"all [\d,]+ ratings are at or after the cut-off 881250949"):
+        global_temporal_split(same_time)
+    mostly_first = pd.DataFrame({"user_id": [1] * 5, "item_id": [1, 2, 3, 4, 5], "rating": 3.0,
+                                 "timestamp": [10, 10, 10, 10, 20]})
+    with pytest.raises(ValueError, match="none is left to train on"):
+        global_temporal_split(mostly_first, test_fraction=0.5)
+    assert len(global_temporal_split(mostly_first, test_fraction=0.2)[1]) == 1  # 20 is its own
+
+
+def test_global_split_on_movielens(movielens):
+    """The numbers notebook 01 prints for the global split."""
+    ratings = movielens[0]
+    train, test = global_temporal_split(ratings)
+    cutoff = test["timestamp"].min()
+    assert cutoff == 889_237_269 and f"{pd.to_datetime(cutoff, unit='s'):%d %b %Y}" == "07 Mar 1998"
+    assert train["timestamp"].max() < cutoff
+    assert (ratings["timestamp"] == cutoff).sum() == 4  # the ties that make test 20,001 rows
+    assert split_report(train, test) == {"train_rows": 79_999, "test_rows": 20_001,
+                                         "test_rows_unseen_user": 17_048,
+                                         "test_rows_unseen_item": 202, "test_items_unseen": 66}
+    assert test.loc[~test["user_id"].isin(train["user_id"]), "user_id"].nunique() == 192

@@ -23,7 +23,7 @@ def solutions() -> dict[int, str]:
     markdown = "\n".join("".join(c["source"]) for c in read_notebook(NOTEBOOK)["cells"]
                          if c["cell_type"] == "markdown")
     found = {int(number): code for number, code in SOLUTION.findall(markdown)}
-    assert set(found) == {1, 2, 3}
+    assert set(found) == {1, 2}
     return found
 
 
@@ -35,13 +35,15 @@ def namespace():
 
     from helpers.data import encode_ids, load_movielens_100k, random_split
     from helpers.models import fit_classic_mf
+    from helpers.selection import carve_validation
 
     ratings, movies = load_movielens_100k()
     encoded, encoding = encode_ids(ratings, movies)
     train, _ = random_split(encoded)
+    fit_part, _ = carve_validation(train)
     return {"keras": keras, "layers": layers, "np": np, "exercises": exercises,
             "fit_classic_mf": fit_classic_mf, "train": train, "n_users": encoding.n_users,
-            "n_items": encoding.n_items, "global_mean": float(train["rating"].mean())}
+            "n_items": encoding.n_items, "global_mean": float(fit_part["rating"].mean())}
 
 
 def run(code: str, namespace: dict) -> dict:
@@ -60,34 +62,16 @@ def test_solution_2_passes(solutions, namespace):
     assert exercises.q2.check(scope["answer"])
 
 
-def test_solution_3_passes(solutions, namespace):
-    scope = run(solutions[3], namespace)
-    assert exercises.q3.check(scope["penalty"])
-
-
-def test_penalty_formula_is_what_the_model_adds():
-    """The claim behind exercise 3: the PerExampleL2 layers add the batch mean of the squared norms."""
-    from helpers.models import build_tuned_mf
-
-    model = build_tuned_mf(6, 8, global_mean=3.5, k=3, l2=0.3)
-    users, items = np.array([0, 1, 1, 5]), np.array([7, 2, 2, 0])
-    model([users.astype("int32"), items.astype("int32")])
-    user_rows = model.get_layer("user_embedding").get_weights()[0][users]
-    item_rows = model.get_layer("item_embedding").get_weights()[0][items]
-    expected = 0.3 * (np.square(user_rows).sum(1).mean() + np.square(item_rows).sum(1).mean())
-    assert float(sum(model.losses)) == pytest.approx(expected, rel=1e-4)
-
-
 def test_wrong_answers_fail(namespace, capsys):
     keras, layers = namespace["keras"], namespace["layers"]
     n_users, n_items = namespace["n_users"], namespace["n_items"]
     from helpers.models import build_classic_mf, build_tuned_mf
 
-    assert not exercises.q1.check(...)
+    assert not exercises.q2.check(...)
     assert "replace `...`" in capsys.readouterr().out
-    assert not exercises.q1.check(build_classic_mf(n_users, n_items))  # no bias layers
+    assert not exercises.q2.check(build_classic_mf(n_users, n_items))  # no bias layers
     assert "user_bias" in capsys.readouterr().out
-    assert not exercises.q1.check(build_tuned_mf(n_users, n_items, 3.5))  # squashed output
+    assert not exercises.q2.check(build_tuned_mf(n_users, n_items, 3.5))  # squashed output
     assert "no squashing" in capsys.readouterr().out
 
     user = keras.Input(shape=(), dtype="int32")
@@ -96,36 +80,13 @@ def test_wrong_answers_fail(namespace, capsys):
     layers.Embedding(n_items, 1, name="item_bias")(item)
     vectors = layers.Dot(axes=1)([layers.Embedding(n_users, 4)(user), layers.Embedding(n_items, 4)(item)])
     not_added = keras.Model([user, item], [vectors, unused])
-    assert not exercises.q1.check(not_added)
+    assert not exercises.q2.check(not_added)
 
-    assert not exercises.q2.check(np.zeros(n_items))
-    assert not exercises.q2.check(np.zeros(10))
-    assert not exercises.q2.check(np.random.default_rng(0).normal(size=n_items))
-
-    def sum_penalty(model, user_index, item_index):
-        l2 = model.get_layer("user_l2").l2
-        user_rows = model.get_layer("user_embedding").get_weights()[0][user_index]
-        item_rows = model.get_layer("item_embedding").get_weights()[0][item_index]
-        return l2 * ((user_rows ** 2).sum() + (item_rows ** 2).sum())
-
-    def table_penalty(model, user_index, item_index):
-        l2 = model.get_layer("user_l2").l2
-        return l2 * sum((model.get_layer(name).get_weights()[0] ** 2).sum()
-                        for name in ("user_embedding", "item_embedding"))
-
-    capsys.readouterr()
-    assert not exercises.q3.check(sum_penalty)
-    assert "mean over the batch" in capsys.readouterr().out
-    assert not exercises.q3.check(table_penalty)
-    assert "whole-table" in capsys.readouterr().out
-    def placeholder(model, user_index, item_index):
-        ...  # the stub as the notebook shows it: a prompt, not a wrong answer
-
-    assert not exercises.q3.check(placeholder)
-    assert capsys.readouterr().out.startswith("✏️  Exercise 3")
-    assert not exercises.q3.check("not a function")
+    assert not exercises.q1.check(np.zeros(n_items))
+    assert not exercises.q1.check(np.zeros(10))
+    assert not exercises.q1.check(np.random.default_rng(0).normal(size=n_items))
 
 
 def test_hint_prints(capsys):
-    exercises.q2.hint()
+    exercises.q1.hint()
     assert capsys.readouterr().out.startswith("💡 Hint:")

@@ -2,48 +2,61 @@
 
 from __future__ import annotations
 
-import numpy as np
+import pytest
 
-from helpers.baselines import Biases
-from helpers.data import encode_ids, random_split
 from helpers.exercises import nb05 as exercises
-from helpers.nonnegative import factor_matrices
-from helpers.recommend import fold_in_user, item_id_of
+from helpers.ranking import evaluate_ranking, popularity_scores, ranking_scores
+from helpers.recommend import extract_embeddings, item_id_of, recommend_for_user, similar_movies
 
 
-def test_solution_1_passes_and_wrong_answers_fail():
-    problem = exercises.ridge_problem()
-    design = np.column_stack([problem["item_embeddings"], np.ones(3)])
-    target = problem["ratings"] - problem["global_mean"] - problem["item_bias"]
-    answer = np.linalg.solve(design.T @ design + problem["l2"] * np.eye(3), design.T @ target)
-    assert exercises.q1.check(answer)
-    no_ridge = np.linalg.lstsq(design, target, rcond=None)[0]  # forgot λ
-    assert not exercises.q1.check(no_ridge)
-    assert not exercises.q1.check(answer[:2])  # forgot the bias
-    assert not exercises.q1.check(...)
+@pytest.fixture(scope="module")
+def notebook(movielens):
+    """The objects the notebook has when its reader reaches the exercises."""
+    train, test, encoding, movies = exercises._split()
+    return {"train": train, "test": test, "encoding": encoding, "movies": movies,
+            "n_users": encoding.n_users, "n_items": encoding.n_items,
+            "ranking_model": exercises._ranking_model()}
 
 
-def test_solution_2_passes_and_wrong_answers_fail(movielens):
-    ratings, movies = movielens
-    encoded, encoding = encode_ids(ratings, movies)
-    train, _ = random_split(encoded)
-    biases = Biases().fit(train)
-    items = encoding.item_index([item_id_of(movies, title) for title in exercises.BIAS_ONLY_USER])
-    stars = np.array(list(exercises.BIAS_ONLY_USER.values()))
-    answer = (stars - biases.mean_ - biases.item_bias_[items]).sum() / (len(stars) + 15)
-    assert exercises.q2.check(answer)
-    as_fold_in = fold_in_user(items, stars, np.zeros((len(biases.item_bias_), 0)),
-                              biases.item_bias_, biases.mean_, l2=15)[1]
-    assert exercises.q2.check(as_fold_in)
-    unshrunk = (stars - biases.mean_ - biases.item_bias_[items]).mean()  # λ = 0
-    assert not exercises.q2.check(unshrunk)
+def test_solutions_pass(notebook):
+    train, test, encoding, movies = (notebook[name] for name in ("train", "test", "encoding", "movies"))
+    ranking_model, n_users, n_items = notebook["ranking_model"], notebook["n_users"], notebook["n_items"]
+
+    table = recommend_for_user(42, ranking_scores(ranking_model), train, encoding, movies, n=10)
+    assert exercises.q1.check(table["item_id"].tolist())
+
+    item_embeddings = extract_embeddings(ranking_model)["item_embeddings"]
+    nearest = similar_movies(item_id_of(movies, "Star Wars"), item_embeddings, encoding, movies, n=1)
+    assert exercises.q2.check(nearest["title"].iloc[0])
+
+    popular = popularity_scores(train, n_users, n_items)
+    assert exercises.q3.check(evaluate_ranking(popular, train, test, k=5)["hit_rate@5"])
+
+    strict = evaluate_ranking(ranking_scores(ranking_model), train, test, k=10, threshold=5)
+    assert exercises.q4.check(strict["ndcg@10"])
 
 
-def test_solution_3_passes_and_wrong_answers_fail(capsys):
-    model = exercises._nonneg_model()  # the same seeded training as the notebook's
-    _, item_factors = factor_matrices(model)
-    assert exercises.q3.check((item_factors == 0).mean())
-    assert not exercises.q3.check((item_factors == 0).sum())  # a count, not a share
-    assert not exercises.q3.check((item_factors > 0).mean())
-    exercises.q3.hint()
-    assert "💡 Hint:" in capsys.readouterr().out
+def test_wrong_answers_fail(notebook, capsys):
+    train, test, encoding, movies = (notebook[name] for name in ("train", "test", "encoding", "movies"))
+    right = exercises._top10_for_user_42()
+    assert not exercises.q1.check(right[::-1])
+    assert "not in the right order" in capsys.readouterr().out
+    rated = train.loc[train["user_id"] == 42, "item_id"].head(10).tolist()  # seen movies
+    assert not exercises.q1.check(rated)
+    assert "already rated" in capsys.readouterr().out
+    indices = encoding.item_index(right).tolist()  # indices instead of ids
+    assert not exercises.q1.check(indices)
+    assert not exercises.q1.check(right[:5])
+    assert not exercises.q2.check("Star Wars")
+    popular = popularity_scores(train, notebook["n_users"], notebook["n_items"])
+    assert not exercises.q3.check(evaluate_ranking(popular, train, test, k=10)["hit_rate@10"])
+    lenient = evaluate_ranking(ranking_scores(notebook["ranking_model"]), train, test, k=10)
+    assert not exercises.q4.check(lenient["ndcg@10"])  # the 4-star threshold
+    assert not exercises.q4.check(...)
+    assert "replace `...`" in capsys.readouterr().out
+
+
+def test_hints_print(capsys):
+    for exercise in (exercises.q1, exercises.q2, exercises.q3, exercises.q4):
+        exercise.hint()
+    assert capsys.readouterr().out.count("💡 Hint:") == 4

@@ -1,4 +1,4 @@
-"""Folding a new user into a trained model (helpers.recommend, notebook 05), on synthetic data."""
+"""Folding a new user into a trained model (helpers.recommend, notebook 06), on synthetic data."""
 
 from __future__ import annotations
 
@@ -154,7 +154,7 @@ def test_ranking_fold_in_of_many_users_at_once_matches_one_by_one(items):
 
 
 def test_bias_only_fold_in_is_the_biases_user_update_on_movielens(movielens):
-    # with k = 0 the ridge solution is notebook 03's ALS step for one user: fold-in re-derives it
+    # with k = 0 the ridge solution is notebook 04's ALS step for one user: fold-in re-derives it
     from helpers.baselines import Biases
     from helpers.data import random_split
 

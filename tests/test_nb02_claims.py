@@ -1,17 +1,15 @@
-"""Notebook 02's claims, held to the values it records and to the recorded experiments.
+"""Notebook 02's claims, held to the values it records and to the recorded k sweep.
 
 The notebook records its numbers with ``helpers.records.record``; the seeded validation
-experiments behind its choices are in ``notebooks/results/`` (``helpers.experiments``). These
-tests read both — never printed prose — and re-fit the final recipe to check its test score.
+experiments behind its k sweep are in ``notebooks/results/`` (``helpers.experiments``). These
+tests read both, never printed prose.
 """
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
-from conftest import ROOT, read_notebook
+from conftest import ROOT
 
 from helpers import experiments
 from helpers.records import read_records
@@ -25,18 +23,8 @@ def records():
     return read_records(NOTEBOOK)
 
 
-@pytest.fixture(scope="module")
-def steps():
-    return experiments.load("steps")["val_rmse"]
-
-
-def interval(steps, name, versus):
-    return paired_interval(steps[name], steps[versus])
-
-
 def test_the_notebook_records_what_the_tests_read(records):
-    for name in ("baseline_validation_rmse", "classic_curves", "k_sweep_summary", "chosen_l2",
-                 "checks", "final_recipe_choice", "classic_test", "tuned_test"):
+    for name in ("baseline_validation_rmse", "classic_curves", "classic_validation_rmse", "k_sweep_summary"):
         assert name in records, f"notebook 02 records no {name!r}: run `make notebooks`"
 
 
@@ -46,66 +34,22 @@ def test_classic_model_overfits(records):
     assert best < len(curves["val_mae"]) - 1
     assert curves["val_mae"][-1] > curves["val_mae"][best] + 0.01  # validation error turned up…
     assert curves["mae"][-1] < curves["mae"][best]                  # …while training error fell
+    assert records["classic_validation_rmse"] < records["baseline_validation_rmse"]
 
 
-def test_only_k_50_is_measurably_worse_in_the_k_sweep():
+def test_only_k_50_is_measurably_worse_in_the_k_sweep(records):
     sweep = experiments.load("k_sweep")["val_rmse"]
     best = min(sweep, key=lambda k: np.mean(sweep[k]))
     assert best in ("10", "20")
     assert paired_interval(sweep["50"], sweep[best])[1] > 0
     for k in ("3", "5", "10", "20"):
         assert k == best or paired_interval(sweep[k], sweep[best])[1] <= 0  # inside the noise
+    assert records["k_sweep_summary"]["20"]["mean"] == pytest.approx(np.mean(sweep["20"]), abs=1e-4)
 
 
-def test_each_claimed_step_holds_over_seeds(steps):
-    assert interval(steps, "2 · + global mean", "1 · plain MF, early stopping, cosine LR")[1] > 0
-    assert interval(steps, "3 · + user and item biases", "2 · + global mean")[2] < 0
-    low, high = interval(steps, "3 · + user and item biases", "1 · plain MF, early stopping, cosine LR")[1:]
-    assert low <= 0 <= high  # the prose: no measurable difference without regularisation
-    for penalty in ("4a · + whole-table L2", "4b · + per-example L2"):
-        assert interval(steps, penalty, "3 · + user and item biases")[2] < -0.01
-    assert interval(steps, "5 · + output range (0.5, 5.5)", "4b · + per-example L2")[2] < 0
-
-
-def test_the_recorded_checks_match_the_experiments(records, steps):
-    for name, row in records["checks"].items():
-        assert row["mean"] == pytest.approx(np.mean(steps[name]), abs=1e-4)
-
-
-def test_tuned_config_is_the_searchs_choice():
-    from helpers.models import TUNED_CONFIG
-
-    search = experiments.load("final_recipe")
-    best = min(search["val_rmse"], key=lambda name: np.mean(search["val_rmse"][name]))
-    assert search["chosen"] == {"k": TUNED_CONFIG["k"], "l2": TUNED_CONFIG["l2"]}
-    assert best == f"k={TUNED_CONFIG['k']}, λ={TUNED_CONFIG['l2']}"
-
-
-def test_final_model_beats_the_classic_one_on_test(records):
-    assert records["tuned_test"]["rmse"] < records["classic_test"]["rmse"] - 0.05
-    assert records["tuned_test"]["mae"] < records["classic_test"]["mae"] - 0.03
-
-
-def test_prose_quotes_the_recorded_test_numbers(records):
-    cells = read_notebook(NOTEBOOK)["cells"]
-    markdown = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
-    for key in ("classic_test", "tuned_test"):
-        assert f"{records[key]['rmse']:.4f}" in markdown, f"the prose should quote {key} RMSE"
-
-
-def test_final_recipe_reproduces_on_the_real_split(records):
-    from helpers.data import encode_ids, load_movielens_100k, random_split
-    from helpers.metrics import rmse
-    from helpers.models import fit_tuned_mf, predict_ratings
-
-    ratings, movies = load_movielens_100k()
-    encoded, encoding = encode_ids(ratings, movies)
-    train, test = random_split(encoded)
-    model, _ = fit_tuned_mf(train, encoding.n_users, encoding.n_items)
-    predicted = predict_ratings(model, test["user_index"], test["item_index"])
-    assert np.isfinite(predicted).all() and predicted.min() > 0.5 and predicted.max() < 5.5
-    assert rmse(test["rating"], predicted) == pytest.approx(records["tuned_test"]["rmse"], abs=3e-4)
-
-
-def test_records_are_plain_json(records):
-    assert json.loads(json.dumps(records)) == records
+def test_one_seed_ranks_k_differently_from_five():
+    """The prose: seed 42 alone puts k = 10 ahead of k = 20, a gap the five seeds do not confirm."""
+    sweep = experiments.load("k_sweep")["val_rmse"]
+    assert sweep["10"][0] < sweep["20"][0] - 0.002
+    low, high = paired_interval(sweep["10"], sweep["20"])[1:]
+    assert low <= 0 <= high

@@ -1,4 +1,4 @@
-"""helpers.nonnegative: the MF with free, NonNeg-constrained or softplus factors (notebook 05)."""
+"""helpers.nonnegative: the MF with free, NonNeg-constrained or softplus factors (notebook 06)."""
 
 from __future__ import annotations
 

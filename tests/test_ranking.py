@@ -1,4 +1,4 @@
-"""helpers.ranking: baselines, the softmax ranking model and the evaluation protocol (notebook 04)."""
+"""helpers.ranking: baselines, the softmax ranking model and the evaluation protocol (notebook 05)."""
 
 from __future__ import annotations
 

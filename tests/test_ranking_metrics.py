@@ -1,4 +1,4 @@
-"""Ranking metrics (notebook 04) on cases small enough to work out by hand."""
+"""Ranking metrics (notebook 05) on cases small enough to work out by hand."""
 
 from __future__ import annotations
 

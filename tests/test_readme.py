@@ -145,3 +145,11 @@ def test_readme_figures_export_from_the_notebooks(tmp_path):
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in written)
     for name in export_figures.FIGURES:
         assert (ROOT / "docs" / "figures" / f"{name}.png").exists(), "run tools/export_figures.py"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_each_header_states_the_reading_time_the_formula_gives(path):
+    reading_time = load_tool("reading_time")
+    header = nbformat.read(path, as_version=4).cells[0].source
+    assert reading_time.time_row(path) in header, (
+        f"{path.name}: the Time row is not what tools/reading_time.py computes: run it")

@@ -1,4 +1,4 @@
-"""helpers.recommend: top-n lists, similar items, embeddings by layer name (notebook 04)."""
+"""helpers.recommend: top-n lists, similar items, embeddings by layer name (notebook 05)."""
 
 from __future__ import annotations
 

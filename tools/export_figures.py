@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "figures"
 # name: (notebook, a line of the code cell that draws the figure)
 FIGURES = {
-    "learning_curves": ("03_evaluation_and_baselines.ipynb", "for name, history, color in curves:"),
+    "learning_curves": ("04_evaluation_and_baselines.ipynb", "for name, history, color in curves:"),
 }
 
 

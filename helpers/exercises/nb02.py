@@ -1,4 +1,4 @@
-"""Exercises of notebook 02 (the Keras MF model). Each checker tests the answer against the data
+"""Exercises of notebook 02 (the classic Keras MF model). Each checker tests the answer against the data
 or against the model itself; none holds a hard-coded result."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from functools import cache
 
 import numpy as np
 
-from helpers.exercises import Exercise, Unanswered
+from helpers.exercises import Exercise
 
 
 @cache
@@ -79,61 +79,19 @@ def _test_single_factor(item_factor) -> str | None:
     return None
 
 
-def _test_penalty(penalty) -> str | None:
-    """``penalty(model, users, items)`` must equal what the PerExampleL2 layers add to the loss."""
-    if not callable(penalty):
-        return "the answer should be a function penalty(model, user_index, item_index)."
-    from helpers.models import build_tuned_mf
-
-    model = build_tuned_mf(12, 17, global_mean=3.5, k=3, l2=0.2)
-    rng = np.random.default_rng(7)
-    for name in ("user_embedding", "item_embedding"):
-        shape = model.get_layer(name).get_weights()[0].shape
-        model.get_layer(name).set_weights([rng.normal(size=shape).astype("float32")])
-    users, items = rng.integers(0, 12, 9), rng.integers(0, 17, 9)
-    user_rows = model.get_layer("user_embedding").get_weights()[0][users]
-    item_rows = model.get_layer("item_embedding").get_weights()[0][items]
-    expected = 0.2 * (np.square(user_rows).sum(axis=1).mean() + np.square(item_rows).sum(axis=1).mean())
-    try:
-        value = penalty(model, users, items)
-        if value is None or value is Ellipsis:
-            return Unanswered("penalty(...) returns nothing yet: replace `...` with code that "
-                              "returns the penalty, then run the cell again.")
-        value = float(value)
-    except Exception as error:  # the learner's code: report, don't crash the cell
-        return f"calling penalty(model, user_index, item_index) raised {type(error).__name__}: {error}"
-    if np.isclose(value, expected, rtol=1e-4):
-        return None
-    if np.isclose(value, expected * len(users), rtol=1e-4):
-        return "that is the sum over the batch: the penalty takes the mean over the batch."
-    whole = 0.2 * sum(np.square(model.get_layer(name).get_weights()[0]).sum()
-                      for name in ("user_embedding", "item_embedding"))
-    if np.isclose(value, whole, rtol=1e-4):
-        return "that is the whole-table penalty: use only the rows the batch looks up."
-    return f"{value:.4g} is not the penalty for this batch."
-
-
 q1 = Exercise(
-    "Exercise 1 (add a bias term)",
-    "Start from build_mf's code: two more Embedding(n, 1) layers named 'user_bias' and "
-    "'item_bias' (initializer 'zeros'), and layers.Add()([dot, user_bias, item_bias]) before the "
-    "global-mean offset.",
-    test=_test_bias_model,
-    praise="One extra number per user and per movie: the generous rater and the crowd-pleaser.",
-)
-q2 = Exercise(
-    "Exercise 2 (what does k = 1 learn?)",
+    "Exercise 1 (what does k = 1 learn?)",
     "fit_classic_mf(train, n_users, n_items, k=1, epochs=10), then "
     "model.get_layer('item_embedding').get_weights()[0][:, 0].",
     test=_test_single_factor,
     praise="With one factor, the movie's number tracks its average rating and the user's number "
            "is a scale: k = 1 learns mean rating × generosity, and nothing about taste.",
 )
-q3 = Exercise(
-    "Exercise 3 (the per-example penalty)",
-    "Read the rows with model.get_layer('user_embedding').get_weights()[0][user_index]; the "
-    "penalty is l2 · (mean over the batch of ‖p_u‖² + mean over the batch of ‖q_i‖²). Here "
-    "l2 = model.get_layer('user_l2').l2 (the PerExampleL2 layer after the user embedding).",
-    test=_test_penalty,
-    praise="That is exactly what the two PerExampleL2 layers add to the loss for each batch.",
+q2 = Exercise(
+    "Exercise 2 (add a bias term)",
+    "Start from build_classic_mf's code, with inputs of shape (): two more Embedding(n, 1) layers named 'user_bias' and "
+    "'item_bias' (initializer 'zeros'), and layers.Add()([dot, user_bias, item_bias]), then "
+    "layers.Rescaling(1.0, offset=global_mean) for the global mean.",
+    test=_test_bias_model,
+    praise="One extra number per user and per movie: the generous rater and the crowd-pleaser.",
 )

@@ -1,74 +1,87 @@
-"""Exercises of notebook 03 (evaluation and baselines). Each checker computes its answer from the data."""
+"""Exercises of notebook 03 (improving the model, measured over seeds). Each checker computes its
+answer from the model or from the recorded experiments; none holds a hard-coded result."""
 
 from __future__ import annotations
 
-from functools import cache
+import numpy as np
 
-from helpers.baselines import Biases
-from helpers.data import encode_ids, load_movielens_100k, random_split, temporal_split
-from helpers.exercises import Exercise
-from helpers.metrics import mae, rmse
+from helpers.exercises import Exercise, Unanswered
 
 
-@cache
-def _split(kind: str = "random"):
-    encoded, _ = encode_ids(*load_movielens_100k())
-    return random_split(encoded) if kind == "random" else temporal_split(encoded)
+def _test_penalty(penalty) -> str | None:
+    """``penalty(model, users, items)`` must equal what the PerExampleL2 layers add to the loss."""
+    if not callable(penalty):
+        return "the answer should be a function penalty(model, user_index, item_index)."
+    from helpers.models import build_tuned_mf
+
+    model = build_tuned_mf(12, 17, global_mean=3.5, k=3, l2=0.2)
+    rng = np.random.default_rng(7)
+    for name in ("user_embedding", "item_embedding"):
+        shape = model.get_layer(name).get_weights()[0].shape
+        model.get_layer(name).set_weights([rng.normal(size=shape).astype("float32")])
+    users, items = rng.integers(0, 12, 9), rng.integers(0, 17, 9)
+    user_rows = model.get_layer("user_embedding").get_weights()[0][users]
+    item_rows = model.get_layer("item_embedding").get_weights()[0][items]
+    expected = 0.2 * (np.square(user_rows).sum(axis=1).mean() + np.square(item_rows).sum(axis=1).mean())
+    try:
+        value = penalty(model, users, items)
+        if value is None or value is Ellipsis:
+            return Unanswered("penalty(...) returns nothing yet: replace `...` with code that "
+                              "returns the penalty, then run the cell again.")
+        value = float(value)
+    except Exception as error:  # the learner's code: report, don't crash the cell
+        return f"calling penalty(model, user_index, item_index) raised {type(error).__name__}: {error}"
+    if np.isclose(value, expected, rtol=1e-4):
+        return None
+    if np.isclose(value, expected * len(users), rtol=1e-4):
+        return "that is the sum over the batch: the penalty takes the mean over the batch."
+    whole = 0.2 * sum(np.square(model.get_layer(name).get_weights()[0]).sum()
+                      for name in ("user_embedding", "item_embedding"))
+    if np.isclose(value, whole, rtol=1e-4):
+        return "that is the whole-table penalty: use only the rows the batch looks up."
+    return f"{value:.4g} is not the penalty for this batch."
 
 
-def _user_mean_mae() -> float:
-    train, test = _split()
-    user_means = train.groupby("user_index")["rating"].mean()
-    predicted = test["user_index"].map(user_means).fillna(train["rating"].mean())
-    return mae(test["rating"], predicted)
+def _test_interval(answer) -> str | None:
+    """(mean, low, high) of step 5 minus step 4b over the recorded seeds: a paired 95 % t-interval."""
+    from helpers import experiments
+    from helpers.selection import paired_interval
 
-
-def _two_five_star_offset() -> float:
-    train, _ = _split()
-    mu = float(train["rating"].mean())
-    return 2 * (5 - mu) / (10 + 2)
-
-
-def _damped_item_mean_rmse() -> float:
-    train, test = _split()
-    mu = float(train["rating"].mean())
-    stats = train.groupby("item_index")["rating"].agg(["sum", "size"])
-    damped = (stats["sum"] + 5 * mu) / (stats["size"] + 5)
-    predicted = test["item_index"].map(damped).fillna(mu)
-    return rmse(test["rating"], predicted)
-
-
-def _temporal_biases_rmse() -> float:
-    train, test = _split("temporal")
-    model = Biases().fit(train)
-    return rmse(test["rating"], model.predict(test["user_index"], test["item_index"]))
+    scores = experiments.load("steps")["val_rmse"]
+    with_range, without = scores["5 · + output range (0.5, 5.5)"], scores["4b · + per-example L2"]
+    expected = paired_interval(with_range, without)
+    if answer is Ellipsis or answer is None:
+        return Unanswered("replace `...` with your (mean, low, high), then run the cell again.")
+    try:
+        values = np.asarray(answer, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        return "the answer should be three numbers: (mean, low, high)."
+    if values.shape != (3,):
+        return f"the answer should be three numbers, (mean, low, high); got {values.size}."
+    if np.allclose(values, expected, atol=1e-6):
+        return None
+    if np.allclose(values, [-v for v in expected[::-1]], atol=1e-6):
+        return "that is step 4b minus step 5: subtract the other way round (step 5 − step 4b)."
+    if np.isclose(values[0], expected[0], atol=1e-6):
+        return ("the mean is right; the interval is not: use the standard deviation of the "
+                "per-seed differences (ddof=1), divided by √5, times t = 2.776 (4 degrees of freedom).")
+    return "not the paired interval of step 5 − step 4b over the five recorded seeds."
 
 
 q1 = Exercise(
-    "Exercise 1 (user-mean baseline)",
-    "train.groupby('user_index')['rating'].mean() gives each user's mean; map it onto "
-    "test['user_index'], fill gaps with the global train mean, then helpers.metrics.mae.",
-    expected=_user_mean_mae,
-    praise="Users differ less than movies do: the item mean is the stronger single baseline.",
+    "Exercise 1 (the per-example penalty)",
+    "Read the rows with model.get_layer('user_embedding').get_weights()[0][user_index]; the "
+    "penalty is l2 · (mean over the batch of ‖p_u‖² + mean over the batch of ‖q_i‖²). Here "
+    "l2 = model.get_layer('user_l2').l2 (the PerExampleL2 layer after the user embedding).",
+    test=_test_penalty,
+    praise="That is exactly what the two PerExampleL2 layers add to the loss for each batch.",
 )
 q2 = Exercise(
-    "Exercise 2 (shrinkage by hand)",
-    "b_i = Σ (r − μ − b_u) / (λ_i + n_i) with b_u = 0, n_i = 2, λ_i = 10, and μ the mean train rating.",
-    expected=_two_five_star_offset,
-    praise="Two ratings move the movie only a quarter star above the mean: λ distrusts small samples.",
+    "Exercise 2 (a paired interval by hand)",
+    "Subtract seed by seed (step 5 − step 4b: five differences), take their mean, and a half-width "
+    "of t · s / √n, with s their sample standard deviation (ddof=1), n = 5 and t = 2.776, Student's "
+    "t for 4 degrees of freedom.",
+    test=_test_interval,
+    praise="Pairing by seed cancels what two runs with the same seed share: the interval is far "
+           "narrower than the spread of either variant, and it does not contain 0.",
 )
-q3 = Exercise(
-    "Exercise 3 (damped item mean)",
-    "Per item: (sum of its train ratings + 5 μ) / (its number of train ratings + 5); the global "
-    "mean μ for an item without train ratings; then RMSE on the test set.",
-    expected=_damped_item_mean_rmse,
-    praise="Shrinking helps the item mean only a little: the user offsets are what Biases adds most.",
-)
-q4 = Exercise(
-    "Exercise 4 (biases on the temporal split)",
-    "temporal_split(encoded), then Biases().fit(train) and predict(test['user_index'], "
-    "test['item_index']); compare with test['rating'] using rmse.",
-    expected=_temporal_biases_rmse,
-    praise="The future is harder to predict than a random sample of the past.",
-)
-

@@ -1,97 +1,114 @@
-"""Exercises of notebook 05 (non-negative factors, new users). Each checker computes its answer."""
+"""Exercises of notebook 05 (recommending). Each checker computes its answer from the data.
+
+Exercises 1, 2 and 4 compare with the ranking model of notebook 05, trained here once, the same
+way (``helpers.ranking.fit_ranking_model`` on the standard split, seeded): the first check of
+one of them takes a few seconds.
+"""
 
 from __future__ import annotations
 
 from functools import cache
 
-import numpy as np
-
+from helpers.data import encode_ids, load_movielens_100k, random_split
 from helpers.exercises import Exercise
-
-BIAS_ONLY_USER = {"Liar Liar": 5.0, "Twister": 5.0, "Fargo": 3.0}
-"""The new user of exercise 2: three titles and their stars."""
-BIAS_ONLY_L2 = 15.0
-
-
-def ridge_problem() -> dict:
-    """Exercise 1's small fold-in: a model with k = 2 factors, a new user who rated 3 movies."""
-    return {
-        "item_embeddings": np.array([[1.0, 0.0], [0.5, 1.0], [0.0, -1.0]]),  # the 3 rated movies
-        "item_bias": np.array([0.2, -0.1, 0.0]),
-        "ratings": np.array([5.0, 4.0, 2.0]),
-        "global_mean": 3.5,
-        "l2": 1.0,
-    }
-
-
-def _ridge_solution() -> np.ndarray:
-    problem = ridge_problem()
-    rated = len(problem["ratings"])
-    features = np.column_stack([problem["item_embeddings"], np.ones(rated)])
-    residual = problem["ratings"] - problem["global_mean"] - problem["item_bias"]
-    gram = features.T @ features + problem["l2"] * np.identity(features.shape[1])
-    return np.linalg.solve(gram, features.T @ residual)
 
 
 @cache
 def _split():
-    from helpers.data import encode_ids, load_movielens_100k, random_split
-
     ratings, movies = load_movielens_100k()
     encoded, encoding = encode_ids(ratings, movies)
-    train, _ = random_split(encoded)
-    return train, encoding, movies
-
-
-def _bias_only_user_bias() -> float:
-    from helpers.baselines import Biases
-
-    train, encoding, movies = _split()
-    biases = Biases().fit(train)
-    titles = movies.set_index("title")["item_id"]
-    items = encoding.item_index([int(titles[title]) for title in BIAS_ONLY_USER])
-    residuals = np.array(list(BIAS_ONLY_USER.values())) - biases.mean_ - biases.item_bias_[items]
-    return float(residuals.sum() / (len(residuals) + BIAS_ONLY_L2))
+    train, test = random_split(encoded)
+    return train, test, encoding, movies
 
 
 @cache
-def _nonneg_model():
-    """The notebook's non-negative model, trained again (seeded: the same weights)."""
-    from helpers.nonnegative import fit_factor_mf
+def _ranking_model():
+    from helpers.ranking import fit_ranking_model
 
-    train, encoding, _ = _split()
-    return fit_factor_mf(train, encoding.n_users, encoding.n_items, "nonneg")
+    train, _, encoding, _ = _split()
+    print("(training the reference ranking model once, a few seconds …)")
+    model, _ = fit_ranking_model(train, encoding.n_users, encoding.n_items)
+    return model
 
 
-def _nonneg_zero_share() -> float:
-    from helpers.nonnegative import factor_matrices
+def _top10_for_user_42() -> list[int]:
+    from helpers.ranking import ranking_scores
+    from helpers.recommend import recommend_for_user
 
-    return float((factor_matrices(_nonneg_model())[1] == 0).mean())
+    train, _, encoding, movies = _split()
+    table = recommend_for_user(42, ranking_scores(_ranking_model()), train, encoding, movies, n=10)
+    return table["item_id"].tolist()
+
+
+def _test_top10(answer) -> str | None:
+    expected = _top10_for_user_42()
+    try:
+        answer = [int(item) for item in answer]
+    except (TypeError, ValueError):
+        return "give a list of 10 item ids (integers)."
+    if len(answer) != 10:
+        return f"expected 10 item ids, got {len(answer)}."
+    train, _, _, _ = _split()
+    rated = set(train.loc[train["user_id"] == 42, "item_id"])
+    if rated & set(answer):
+        return f"{len(rated & set(answer))} of them user 42 already rated in train: exclude them."
+    if answer == expected:
+        return None
+    if set(answer) == set(expected):
+        return "the right movies, but not in the right order (best first)."
+    if set(answer) & set(expected):
+        return (f"{len(set(answer) & set(expected))} of your 10 are right. Did you use the "
+                "ranking model's scores and item ids (not indices)?")
+    return "none of them is right. Did you use item ids (not indices) and the ranking model?"
+
+
+def _most_similar_to_star_wars() -> str:
+    from helpers.recommend import extract_embeddings, item_id_of, similar_movies
+
+    _, _, encoding, movies = _split()
+    item_embeddings = extract_embeddings(_ranking_model())["item_embeddings"]
+    nearest = similar_movies(item_id_of(movies, "Star Wars"), item_embeddings, encoding, movies, n=1)
+    return str(nearest["title"].iloc[0])
+
+
+def _popularity_hit_rate_at_5() -> float:
+    from helpers.ranking import evaluate_ranking, popularity_scores
+
+    train, test, encoding, _ = _split()
+    scores = popularity_scores(train, encoding.n_users, encoding.n_items)
+    return evaluate_ranking(scores, train, test, k=5)["hit_rate@5"]
+
+
+def _ndcg_with_five_stars() -> float:
+    from helpers.ranking import evaluate_ranking, ranking_scores
+
+    train, test, _, _ = _split()
+    return evaluate_ranking(ranking_scores(_ranking_model()), train, test, k=10,
+                            threshold=5)["ndcg@10"]
 
 
 q1 = Exercise(
-    title="Exercise 1",
-    hint_text="stack the embeddings with a column of ones (np.column_stack), subtract μ and the "
-              "item biases from the ratings, then np.linalg.solve(XᵀX + λI, Xᵀy).",
-    expected=_ridge_solution,
-    praise="Three numbers: the user's two factors and, last, their bias.",
+    "Exercise 1 (top 10 for user 42)",
+    "recommend_for_user(42, ranking_scores(ranking_model), train, encoding, movies, n=10) gives a "
+    "table; its item_id column, as a list, is the answer.",
+    test=_test_top10,
+    praise="Those are user 42's ten best unseen movies according to the ranking model.",
 )
-
 q2 = Exercise(
-    title="Exercise 2",
-    hint_text="with k = 0 the ridge solution is a single number: the sum of the residuals "
-              "r − μ − b_i divided by (number of ratings + λ). fold_in_user also accepts an "
-              "embedding matrix with 0 columns.",
-    expected=_bias_only_user_bias,
-    praise="That is exactly the user update of notebook 03's Biases baseline: fold-in with k = 0.",
+    "Exercise 2 (most similar to Star Wars)",
+    "extract_embeddings(ranking_model)['item_embeddings'], then similar_movies(item_id_of(movies, "
+    "'Star Wars'), ..., n=1): the title in the first row.",
+    expected=_most_similar_to_star_wars,
 )
-
 q3 = Exercise(
-    title="Exercise 3",
-    hint_text="factor_matrices(model) returns (user factors, item factors); compare the item "
-              "factors with 0 and take the mean of the boolean array.",
-    expected=_nonneg_zero_share,
-    rel_tol=1e-2,
-    praise="Exact zeros are what the projection gives and softplus cannot: each movie uses only "
-           "some of the parts.",
+    "Exercise 3 (hit rate@5 of popularity)",
+    "evaluate_ranking(popularity_scores(train, n_users, n_items), train, test, k=5) returns a dict "
+    "with the key 'hit_rate@5'.",
+    expected=_popularity_hit_rate_at_5,
+)
+q4 = Exercise(
+    "Exercise 4 (only 5 stars are relevant)",
+    "evaluate_ranking has a threshold argument: the lowest test rating that counts as relevant.",
+    expected=_ndcg_with_five_stars,
+    praise="Fewer movies count as relevant, so the task is harder and NDCG is lower.",
 )
