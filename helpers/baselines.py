@@ -187,3 +187,22 @@ def known_pairs(train: pd.DataFrame, user_index, item_index) -> np.ndarray:
     item_known = np.bincount(items, minlength=max(items.max(), item_index.max(initial=0)) + 1) > 0
     inside = (user_index >= 0) & (item_index >= 0)
     return inside & user_known[np.maximum(user_index, 0)] & item_known[np.maximum(item_index, 0)]
+
+
+def with_fallback(predicted, train: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+    """The series' one rule for users and movies absent from ``train`` (notebook 01).
+
+    A row of ``rows`` whose user or movie has no rating in ``train`` gets the ``Biases``
+    baseline's prediction — :math:`\\mu + b_u` for a new movie, :math:`\\mu + b_i` for a new user,
+    :math:`\\mu` for both — instead of ``predicted``, whatever the model: a learned vector that no
+    rating ever updated says nothing. Every rating model of the series, in every notebook and in
+    ``python -m helpers.benchmark``, is scored through this function or the same rule.
+    """
+    predicted = np.asarray(predicted, dtype=np.float64).ravel()
+    if predicted.shape != (len(rows),):
+        raise ValueError(f"predicted has {predicted.size} values for {len(rows)} rows")
+    known = known_pairs(train, rows["user_index"], rows["item_index"])
+    if known.all():
+        return predicted
+    fallback = Biases().fit(train).predict(rows["user_index"], rows["item_index"])
+    return np.where(known, predicted, fallback)

@@ -11,6 +11,8 @@ re-runs every experiment in full and checks the files.
 ``k_sweep``        the classic model for k in K_VALUES, one short budget (notebook 02)
 ``steps``          notebook 03's steps one at a time, with each penalty's λ chosen from L2_VALUES
 ``final_recipe``   the final recipe (fixed epochs on the fit part) for k × λ in FINAL_GRID
+``dnn``            notebook 04's DNN, embedding width × dropout of DNN_GRID, as final_recipe
+``factors``        notebook 06's free, NonNeg and softplus factors, each λ from FACTOR_L2_GRID
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ K_SWEEP_BUDGET = {"epochs": 6, "learning_rate": 0.01}
 L2_VALUES = {"whole_table_l2": (3e-5, 1e-4, 3e-4), "per_example_l2": (0.05, 0.13, 0.3)}
 FINAL_GRID = {"k": (16, 32, 64), "l2": (0.08, 0.13, 0.2)}
 WHOLE_TABLE_GRID = {"k": (16, 32, 64), "l2": (3e-5, 1e-4, 3e-4)}
+DNN_GRID = {"embedding_dim": (16, 32, 64), "dropout": (0.1, 0.3, 0.5)}
+FACTOR_L2_GRID = {"free": (0.08, 0.15, 0.3), "nonneg": (0.02, 0.05, 0.1), "softplus": (0.003, 0.01, 0.03)}
 
 
 def standard_train():
@@ -181,7 +185,58 @@ def final_recipe(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -
             "chosen": {"k": int(k), "l2": float(l2)}}
 
 
-EXPERIMENTS = {"k_sweep": k_sweep, "steps": steps, "final_recipe": final_recipe}
+def factors(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -> dict:
+    """Notebook 06: free, NonNeg-constrained and softplus factors (``helpers.nonnegative``), each
+    with its per-example L2 from FACTOR_L2_GRID, five seeds each, scored on validation; the
+    chosen λ per variant is the lowest mean."""
+    from helpers.baselines import with_fallback
+    from helpers.metrics import rmse
+    from helpers.nonnegative import fit_factor_mf, predict_factor_mf
+
+    fit_part, validation = carve_validation(train)
+    scores = {}
+    for variant, values in FACTOR_L2_GRID.items():
+        scores[variant] = {}
+        for l2 in values:
+            scores[variant][repr(l2)] = []
+            for seed in seeds:
+                model = fit_factor_mf(fit_part, n_users, n_items, variant, seed=seed, l2=l2)
+                predicted = predict_factor_mf(model, validation["user_index"], validation["item_index"])
+                scores[variant][repr(l2)].append(
+                    rmse(validation["rating"], with_fallback(predicted, fit_part, validation)))
+    chosen = {variant: float(min(by_l2, key=lambda v: np.mean(by_l2[v])))
+              for variant, by_l2 in scores.items()}
+    return {"seeds": list(seeds), "val_rmse": scores, "chosen_l2": chosen}
+
+
+def dnn(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -> dict:
+    """Notebook 04: the DNN's settings searched like the final MF recipe's, on the same fit part
+    and validation rows, with the same budget of nine settings and five seeds: ``fit_dnn`` with
+    each embedding width × dropout of DNN_GRID, trained on the fit part for its fixed epochs,
+    scored on validation. The chosen setting is the lowest mean."""
+    from helpers.dnn import fit_dnn
+    from helpers.metrics import rmse
+    from helpers.models import predict_ratings
+
+    fit_part, validation = carve_validation(train)
+    scores = {}
+    for dim in DNN_GRID["embedding_dim"]:
+        for dropout in DNN_GRID["dropout"]:
+            name = f"dim={dim}, dropout={dropout}"
+            scores[name] = []
+            for seed in seeds:
+                model, _ = fit_dnn(fit_part, n_users, n_items, seed=seed, embedding_dim=dim,
+                                   dropout=dropout, validation_fraction=0.0)
+                predicted = predict_ratings(model, validation["user_index"], validation["item_index"])
+                scores[name].append(rmse(validation["rating"], predicted))
+    chosen = min(scores, key=lambda name: np.mean(scores[name]))
+    dim, dropout = (part.split("=")[1] for part in chosen.split(", "))
+    return {"seeds": list(seeds), "val_rmse": scores,
+            "chosen": {"embedding_dim": int(dim), "dropout": float(dropout)}}
+
+
+EXPERIMENTS = {"k_sweep": k_sweep, "steps": steps, "final_recipe": final_recipe, "factors": factors,
+               "dnn": dnn}
 
 
 def load(name: str, results_dir: Path = RESULTS_DIR) -> dict:

@@ -112,3 +112,16 @@ def test_known_pairs_marks_rows_whose_user_and_item_have_train_ratings():
     train = frame([0, 1, 3], [0, 2, 2], [4, 3, 5])  # user 2 and item 1 have no rating
     known = known_pairs(train, [0, 2, 1, 0, 9, 3], [2, 0, 1, 0, 0, 7])
     assert known.tolist() == [True, False, False, True, False, False]
+
+
+def test_with_fallback_replaces_only_the_cold_rows():
+    from helpers.baselines import with_fallback
+
+    train = pd.DataFrame({"user_index": [0, 0, 1, 1], "item_index": [0, 1, 0, 1],
+                          "rating": [5.0, 3.0, 4.0, 2.0]})
+    rows = pd.DataFrame({"user_index": [0, 1, 2, 0], "item_index": [1, 0, 0, 2]})  # user 2, item 2 new
+    predicted = np.array([1.0, 2.0, 3.0, 4.0])
+    biases = Biases().fit(train).predict(rows["user_index"], rows["item_index"])
+    np.testing.assert_allclose(with_fallback(predicted, train, rows), [1.0, 2.0, biases[2], biases[3]])
+    with pytest.raises(ValueError, match="2 values for 4 rows"):
+        with_fallback([1.0, 2.0], train, rows)

@@ -33,8 +33,9 @@ def test_build_dnn_layers_and_start_at_the_mean():
 
 def test_fit_dnn_learns_and_keeps_a_validation_curve(encoded):
     train, n_users, n_items = encoded
-    model, history = fit_dnn(train, n_users, n_items, epochs=4)
-    assert len(history.history["mae"]) == len(history.history["val_mae"]) == 4
+    model, history = fit_dnn(train, n_users, n_items, epochs=6, validation_fraction=0.1, dropout=0.0,
+                             learning_rate=0.01)
+    assert len(history.history["mae"]) == len(history.history["val_mae"]) == 6
     assert history.history["mae"][-1] < history.history["mae"][0]
     assert model.count_params() > 0
 
