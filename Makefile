@@ -51,7 +51,7 @@ lab: setup  ## open the series in JupyterLab
 notebooks: setup  ## maintainers: re-execute the committed notebooks in place (Restart & Run All)
 	@$(PY) tools/run_notebooks.py --in-place $(NOTEBOOKS)
 
-experiments: setup  ## maintainers: re-run the seeded validation experiments into notebooks/results/ (about 7 minutes)
+experiments: setup  ## maintainers: re-run the seeded validation experiments into notebooks/results/ (about 11 minutes)
 	@$(PY) -m helpers.experiments
 
 student: setup  ## teachers: build/student/, every notebook without outputs and solutions

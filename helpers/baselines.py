@@ -206,3 +206,26 @@ def with_fallback(predicted, train: pd.DataFrame, rows: pd.DataFrame) -> np.ndar
         return predicted
     fallback = Biases().fit(train).predict(rows["user_index"], rows["item_index"])
     return np.where(known, predicted, fallback)
+
+
+BIASES_GRID = (1.0, 2.0, 3.0, 5.0, 10.0, 15.0, 25.0)
+"""The penalties ``choose_biases_strengths`` tries, for users and for items (7 × 7 pairs)."""
+
+
+def choose_biases_strengths(train: pd.DataFrame, grid=BIASES_GRID) -> dict[str, float]:
+    """``reg_user`` and ``reg_item`` of ``Biases`` chosen on a validation split of ``train``.
+
+    Carves the series' validation split (``helpers.selection.carve_validation``), fits ``Biases``
+    on the rest for every pair of penalties in ``grid`` and returns the pair with the lowest
+    validation RMSE, with that RMSE (notebook 04). ALS is deterministic: no seeds to average.
+    """
+    from helpers.metrics import rmse
+    from helpers.selection import carve_validation
+
+    fit_part, validation = carve_validation(train)
+    scores = {(reg_user, reg_item): rmse(validation["rating"], Biases(reg_user, reg_item)
+                                         .fit(fit_part)
+                                         .predict(validation["user_index"], validation["item_index"]))
+              for reg_user in grid for reg_item in grid}
+    reg_user, reg_item = min(scores, key=scores.get)
+    return {"reg_user": reg_user, "reg_item": reg_item, "validation_rmse": scores[(reg_user, reg_item)]}

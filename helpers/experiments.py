@@ -1,12 +1,13 @@
-"""The seeded validation experiments behind notebooks 02 and 03's choices, and their recorded results.
+"""The seeded validation experiments behind the notebooks' choices, and their recorded results.
 
 Each experiment takes the training set only, carves its own validation split
 (``helpers.selection.carve_validation``) and trains every setting with each of the five
-``SEEDS``. Together they take about four minutes on two cores: more than a notebook's 45-second
-budget, so ``python -m helpers.experiments`` runs them and writes one JSON file per experiment
-into ``notebooks/results/``. Notebooks 02 and 03 read those files, re-run the seed-42 entry of each
-setting they discuss and assert that they get the recorded number; ``tests/test_experiments.py``
-re-runs every experiment in full and checks the files.
+``SEEDS``. Together they take about ten minutes on two cores, far more than a notebook's
+45-second budget, so ``python -m helpers.experiments`` runs them and writes one JSON file per
+experiment into ``notebooks/results/``. The notebooks (02, 03, 04 and 06) read those files;
+02 and 03 re-run the seed-42 entry of each setting they discuss and assert that they get the
+recorded number; ``tests/test_selection.py`` re-runs every setting of every experiment with the
+first two seeds and checks the files.
 
 ``k_sweep``        the classic model for k in K_VALUES, one short budget (notebook 02)
 ``steps``          notebook 03's steps one at a time, with each penalty's λ chosen from L2_VALUES
@@ -264,8 +265,8 @@ def run(name: str, results_dir: Path = RESULTS_DIR) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m helpers.experiments",
-        description="Run notebooks 02 and 03's seeded validation experiments and write their results "
-                    f"into {RESULTS_DIR.relative_to(RESULTS_DIR.parent.parent)}/ (about four "
+        description="Run the notebooks' seeded validation experiments and write their results "
+                    f"into {RESULTS_DIR.relative_to(RESULTS_DIR.parent.parent)}/ (about ten "
                     "minutes on two cores for all of them).")
     parser.add_argument("names", nargs="*", metavar="NAME",
                         help=f"which to run: {', '.join(EXPERIMENTS)} (default: all)")

@@ -8,26 +8,20 @@ the user already rated.
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from conftest import ROOT, read_notebook
+from conftest import ROOT
 
 from helpers.exercises import nb05 as exercises
 from helpers.ranking import RANKING_CONFIG, evaluate_ranking, popularity_scores, ranking_scores
+from helpers.records import read_records
 
 NOTEBOOK = ROOT / "notebooks" / "05_embeddings_and_recommendations.ipynb"
 ACCURACY = ("precision@10", "recall@10", "ndcg@10", "hit_rate@10")
 
 
-def notebook_text() -> str:
-    """Every stream output of the committed notebook, joined."""
-    pieces = []
-    for cell in read_notebook(NOTEBOOK)["cells"]:
-        for output in cell.get("outputs", []):
-            if output["output_type"] == "stream":
-                pieces.append("".join(output["text"]))
-    return "\n".join(pieces)
+@pytest.fixture(scope="module")
+def records() -> dict:
+    return read_records(NOTEBOOK)
 
 
 @pytest.fixture(scope="module")
@@ -51,16 +45,12 @@ def test_ranking_model_beats_popularity_by_20_percent(results):
     assert all(ranked[metric] > popular[metric] for metric in ACCURACY)
 
 
-def test_notebook_states_the_numbers_the_code_gives(results):
-    match = re.search(r"ranking MF NDCG@10 ([\d.]+) = ([\d.]+) × most popular's ([\d.]+); "
-                      r"coverage ([\d.]+)% vs ([\d.]+)%", notebook_text())
-    assert match, "the notebook no longer prints its headline comparison"
-    ndcg, ratio, popular_ndcg, coverage, popular_coverage = map(float, match.groups())
-    assert ndcg == pytest.approx(results["ranking"]["ndcg@10"], abs=0.002)
-    assert popular_ndcg == pytest.approx(results["popular"]["ndcg@10"], abs=0.002)
-    assert ratio >= 1.2
-    assert coverage == pytest.approx(100 * results["ranking"]["coverage"], abs=0.2)
-    assert popular_coverage == pytest.approx(100 * results["popular"]["coverage"], abs=0.2)
+def test_notebook_records_the_numbers_the_code_gives(results, records):
+    recorded = records["ranking_test"]
+    for model in ("ranking", "popular"):
+        for metric in (*ACCURACY, "coverage"):
+            assert recorded[model][metric] == pytest.approx(results[model][metric], abs=0.002)
+    assert recorded["ranking"]["ndcg@10"] >= 1.2 * recorded["popular"]["ndcg@10"]
 
 
 def test_rating_model_ranks_worse_than_popularity(split, results):
@@ -74,14 +64,9 @@ def test_rating_model_ranks_worse_than_popularity(split, results):
     assert rating_ranked["ndcg@10"] < results["ranking"]["ndcg@10"]
 
 
-def test_settings_chosen_on_validation_are_the_helpers_defaults():
-    match = re.search(r"best: λ = ([\d.e-]+) after (\d+) epochs", notebook_text())
-    assert match, "the notebook no longer prints the settings it chose"
-    assert float(match[1]) == RANKING_CONFIG["l2"]
-    assert int(match[2]) == RANKING_CONFIG["epochs"]
+def test_settings_chosen_on_validation_are_the_helpers_defaults(records):
+    assert records["ranking_choice"] == {"l2": RANKING_CONFIG["l2"], "epochs": RANKING_CONFIG["epochs"]}
 
 
-def test_classic_top5_repeats_rated_movies():
-    match = re.search(r"(\d) of the 5 'recommendations' are movies user 1 has already rated",
-                      notebook_text())
-    assert match and int(match[1]) >= 1
+def test_classic_top5_repeats_rated_movies(records):
+    assert records["classic_top5_already_rated"] >= 1

@@ -44,3 +44,12 @@ def test_structure_follows_the_style(path):
         assert any(h.startswith(required) for h in headings), f"{path.name}: no '{required}'"
     assert any("<details>" in text for text in markdown), f"{path.name}: solutions not hidden"
     assert path.stat().st_size < 3_000_000, f"{path.name} is over 3 MB: shrink its figures"
+
+
+def test_claims_tests_read_records_not_printed_text():
+    """Numbers a test holds come from recorded values (helpers.records), never from prose or prints."""
+    for path in sorted((ROOT / "tests").glob("test_nb*_claims.py")):
+        source = path.read_text(encoding="utf-8")
+        assert "read_records" in source, f"{path.name} does not read the notebook's records"
+        for printed in ('"stdout"', "'stdout'", "text/plain", "re.search(", "re.findall("):
+            assert printed not in source, f"{path.name} parses printed output ({printed})"

@@ -82,6 +82,6 @@ q2 = Exercise(
     "of t · s / √n, with s their sample standard deviation (ddof=1), n = 5 and t = 2.776, Student's "
     "t for 4 degrees of freedom.",
     test=_test_interval,
-    praise="Pairing by seed cancels what two runs with the same seed share: the interval is far "
-           "narrower than the spread of either variant, and it does not contain 0.",
+    praise="Pairing by seed cancels what two runs with the same seed share: the interval is "
+           "narrower than one that ignores the pairing, and it does not contain 0.",
 )
