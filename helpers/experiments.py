@@ -13,6 +13,8 @@ first two seeds and checks the files.
 ``steps``          notebook 03's steps one at a time, with each penalty's λ chosen from L2_VALUES
 ``final_recipe``   the final recipe (fixed epochs on the fit part) for k × λ in FINAL_GRID
 ``dnn``            notebook 04's DNN, embedding width × dropout of DNN_GRID, as final_recipe
+``classic``        notebook 02's classic recipe over the seeds, the reference of notebook 03
+``ranking``        notebook 05's ranking model, validation NDCG@10 per epoch for each λ
 ``factors``        notebook 06's free, NonNeg and softplus factors, each λ from FACTOR_L2_GRID
 """
 
@@ -236,8 +238,43 @@ def dnn(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -> dict:
             "chosen": {"embedding_dim": int(dim), "dropout": float(dropout)}}
 
 
+def classic(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -> dict:
+    """The classic recipe of notebook 02 (k = 20, 20 epochs, Adam at 0.005) on the fit part, each
+    seed's validation RMSE after its last epoch: what notebook 03's steps are measured against."""
+    from helpers.models import build_classic_mf
+
+    fit_part, validation = carve_validation(train)
+    scores = [float(fit_on_validation(lambda: build_classic_mf(n_users, n_items, 20, 0.005),
+                                      fit_part, validation, seed, epochs=20,
+                                      patience=None)[1].history["val_rmse"][-1])
+              for seed in seeds]
+    return {"seeds": list(seeds), "val_rmse": scores}
+
+
+RANKING_L2_VALUES, RANKING_EPOCHS = (3e-5, 1e-4, 3e-4), 16
+
+
+def ranking(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -> dict:
+    """Notebook 05: the softmax ranking model's validation NDCG@10 after every epoch, for each λ of
+    RANKING_L2_VALUES and each seed, on notebook 05's validation split (``random_split(train)``),
+    and the popularity list's on the same split. The chosen (λ, epochs) has the highest mean."""
+    from helpers.data import random_split
+    from helpers.ranking import evaluate_ranking, popularity_scores, validation_curve
+
+    fit_part, valid_part = random_split(train)
+    curves = {repr(l2): [validation_curve(fit_part, valid_part, n_users, n_items, seed=seed, l2=l2,
+                                          epochs=RANKING_EPOCHS) for seed in seeds]
+              for l2 in RANKING_L2_VALUES}
+    popularity = evaluate_ranking(popularity_scores(fit_part, n_users, n_items), fit_part,
+                                  valid_part)["ndcg@10"]
+    mean_curves = {l2: np.mean(runs, axis=0) for l2, runs in curves.items()}
+    best = max(mean_curves, key=lambda l2: mean_curves[l2].max())
+    return {"seeds": list(seeds), "val_ndcg": curves, "popularity_val_ndcg": float(popularity),
+            "chosen": {"l2": float(best), "epochs": int(np.argmax(mean_curves[best])) + 1}}
+
+
 EXPERIMENTS = {"k_sweep": k_sweep, "steps": steps, "final_recipe": final_recipe, "factors": factors,
-               "dnn": dnn}
+               "dnn": dnn, "classic": classic, "ranking": ranking}
 
 
 def load(name: str, results_dir: Path = RESULTS_DIR) -> dict:

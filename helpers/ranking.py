@@ -19,7 +19,7 @@ from helpers import SEED, seed_everything
 from helpers.metrics import ndcg_at_k, ranking_report, relevant_items
 from helpers.recommend import seen_mask, top_n
 
-RANKING_CONFIG = {"embedding_dim": 64, "l2": 1e-4, "epochs": 14, "learning_rate": 1e-2,
+RANKING_CONFIG = {"embedding_dim": 64, "l2": 1e-4, "epochs": 13, "learning_rate": 1e-2,
                   "batch_size": 64}
 """The ranking model's settings, chosen on a validation split taken from train (notebook 05)."""
 

@@ -93,3 +93,8 @@ def test_the_temporal_split_is_harder_for_every_model(reported):
     order = {split: sorted(MODELS, key=lambda name: reported[split][name]["rmse"])
              for split in reported}
     assert order["random"] == order["temporal"]  # the verdict survives
+
+
+def test_most_largest_misses_are_one_star_ratings_the_mf_pushed_up(records):
+    misses = records["largest_misses"]
+    assert misses["one_star"] >= 7 and misses["mf_above_biases"] >= 6  # "almost all", "most"
