@@ -61,3 +61,21 @@ def load_tool(name: str):
 
 def read_notebook(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def notebook_solutions(path: Path) -> dict[int, str]:
+    """The code of each hidden ``<details><summary>Solution N</summary>`` block, by N."""
+    import re
+
+    block = re.compile(r"<details><summary>Solution (\d)</summary>\s*```python\n(.*?)```", re.DOTALL)
+    markdown = "\n".join("".join(c["source"]) for c in read_notebook(path)["cells"]
+                         if c["cell_type"] == "markdown")
+    return {int(number): code for number, code in block.findall(markdown)}
+
+
+def run_solution(code: str, namespace: dict) -> dict:
+    """Execute a solution in a copy of ``namespace``; its own ``check`` call's result is dropped
+    (the test checks the answer again itself)."""
+    scope = dict(namespace)
+    exec(code.replace("exercises.q", "_ = exercises.q"), scope)
+    return scope

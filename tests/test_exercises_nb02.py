@@ -6,23 +6,18 @@ from its checker fails here.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
-from conftest import ROOT, read_notebook
+from conftest import ROOT, notebook_solutions, run_solution
 
 from helpers.exercises import nb02 as exercises
 
 NOTEBOOK = ROOT / "notebooks" / "02_keras_matrix_factorization.ipynb"
-SOLUTION = re.compile(r"<details><summary>Solution (\d)</summary>\s*```python\n(.*?)```", re.DOTALL)
 
 
 @pytest.fixture(scope="module")
 def solutions() -> dict[int, str]:
-    markdown = "\n".join("".join(c["source"]) for c in read_notebook(NOTEBOOK)["cells"]
-                         if c["cell_type"] == "markdown")
-    found = {int(number): code for number, code in SOLUTION.findall(markdown)}
+    found = notebook_solutions(NOTEBOOK)
     assert set(found) == {1, 2}
     return found
 
@@ -46,19 +41,13 @@ def namespace():
             "n_items": encoding.n_items, "global_mean": float(fit_part["rating"].mean())}
 
 
-def run(code: str, namespace: dict) -> dict:
-    scope = dict(namespace)
-    exec(code.replace("exercises.q", "_ = exercises.q"), scope)  # the check's result is re-checked below
-    return scope
-
-
 def test_solution_1_passes(solutions, namespace):
-    scope = run(solutions[1], namespace)
+    scope = run_solution(solutions[1], namespace)
     assert exercises.q1.check(scope["answer"])
 
 
 def test_solution_2_passes(solutions, namespace):
-    scope = run(solutions[2], namespace)
+    scope = run_solution(solutions[2], namespace)
     assert exercises.q2.check(scope["answer"])
 
 
