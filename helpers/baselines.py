@@ -56,7 +56,7 @@ import pandas as pd
 TRAIN_COLUMNS = ("user_index", "item_index", "rating")
 
 
-def _train_arrays(train: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def train_arrays(train: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The three columns a baseline fits on, checked: non-negative integer indices, finite ratings."""
     if not isinstance(train, pd.DataFrame):
         raise ValueError(f"train must be a DataFrame with columns {TRAIN_COLUMNS}, "
@@ -79,7 +79,7 @@ def _train_arrays(train: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return users.astype(np.int64), items.astype(np.int64), ratings
 
 
-def _lookup(values: np.ndarray, index, fallback: float = 0.0) -> np.ndarray:
+def lookup_or(values: np.ndarray, index, fallback: float = 0.0) -> np.ndarray:
     """``values[index]``, with ``fallback`` for indices outside 0..len(values)-1."""
     index = np.asarray(index).astype(np.int64).ravel()
     inside = (index >= 0) & (index < len(values))
@@ -94,7 +94,7 @@ class GlobalMean:
     name = "global_mean"
 
     def fit(self, train: pd.DataFrame) -> Self:
-        _, _, ratings = _train_arrays(train)
+        _, _, ratings = train_arrays(train)
         self.mean_ = float(ratings.mean())
         return self
 
@@ -112,7 +112,7 @@ class ItemMean:
     name = "item_mean"
 
     def fit(self, train: pd.DataFrame) -> Self:
-        _, items, ratings = _train_arrays(train)
+        _, items, ratings = train_arrays(train)
         self.mean_ = float(ratings.mean())
         sums = np.bincount(items, weights=ratings)
         counts = np.bincount(items)
@@ -121,7 +121,7 @@ class ItemMean:
         return self
 
     def predict(self, user_index, item_index) -> np.ndarray:
-        return _lookup(self.item_means_, item_index, fallback=self.mean_)
+        return lookup_or(self.item_means_, item_index, fallback=self.mean_)
 
     @property
     def n_params(self) -> int:
@@ -146,7 +146,7 @@ class Biases:
         self.reg_user, self.reg_item, self.n_sweeps = float(reg_user), float(reg_item), int(n_sweeps)
 
     def fit(self, train: pd.DataFrame) -> Self:
-        users, items, ratings = _train_arrays(train)
+        users, items, ratings = train_arrays(train)
         mu = ratings.mean()
         n_users, n_items = users.max() + 1, items.max() + 1
         user_counts = np.bincount(users, minlength=n_users)
@@ -166,7 +166,7 @@ class Biases:
         return self
 
     def predict(self, user_index, item_index) -> np.ndarray:
-        return self.mean_ + _lookup(self.user_bias_, user_index) + _lookup(self.item_bias_, item_index)
+        return self.mean_ + lookup_or(self.user_bias_, user_index) + lookup_or(self.item_bias_, item_index)
 
     @property
     def n_params(self) -> int:
@@ -180,7 +180,7 @@ def known_pairs(train: pd.DataFrame, user_index, item_index) -> np.ndarray:
     A learned model's embedding of a user or item without train ratings was never trained, so the
     series predicts the other rows (``~known_pairs(...)``) with ``Biases``, which falls back well.
     """
-    users, items, _ = _train_arrays(train)
+    users, items, _ = train_arrays(train)
     user_index = np.asarray(user_index).astype(np.int64).ravel()
     item_index = np.asarray(item_index).astype(np.int64).ravel()
     user_known = np.bincount(users, minlength=max(users.max(), user_index.max(initial=0)) + 1) > 0

@@ -188,7 +188,7 @@ def _titled(items: np.ndarray, values: np.ndarray, encoding: IdEncoding, movies:
 # --------------------------------------------------------------------------------------------
 
 
-def _check_new_user(item_index, item_embeddings: np.ndarray, ratings=None) -> np.ndarray:
+def check_new_user(item_index, item_embeddings: np.ndarray, ratings=None) -> np.ndarray:
     """The rated item indices as int64, after the checks every fold-in needs."""
     n_items = len(item_embeddings)
     item_index = np.asarray(item_index).ravel()
@@ -210,7 +210,7 @@ def _check_new_user(item_index, item_embeddings: np.ndarray, ratings=None) -> np
     return item_index.astype(np.int64)
 
 
-def _logit_stars(stars, rating_range: tuple[float, float]) -> np.ndarray:
+def logit_stars(stars, rating_range: tuple[float, float]) -> np.ndarray:
     """The inverse of ``low + (high - low) · sigmoid(z)``: the logit z of a rating in stars."""
     low, high = rating_range
     return np.log((stars - low) / (high - stars))
@@ -232,7 +232,7 @@ def fold_in_user(item_index, ratings, item_embeddings: np.ndarray, item_bias: np
     if item_embeddings.ndim != 2 or item_bias.shape != (len(item_embeddings),):
         raise ValueError(f"item_embeddings must be (n_items × k) and item_bias (n_items,), got "
                          f"{item_embeddings.shape} and {item_bias.shape}")
-    item_index = _check_new_user(item_index, item_embeddings, ratings)
+    item_index = check_new_user(item_index, item_embeddings, ratings)
     ratings = np.asarray(ratings, dtype=np.float64).ravel()
     if not np.isfinite(ratings).all():
         raise ValueError("the new user's ratings contain NaN or infinity: give numbers of stars")
@@ -245,7 +245,7 @@ def fold_in_user(item_index, ratings, item_embeddings: np.ndarray, item_bias: np
         if ratings.min() <= low or ratings.max() >= high or not low < global_mean < high:
             raise ValueError(f"ratings and global_mean must lie strictly inside rating_range "
                              f"{rating_range}, got ratings {ratings.min()}..{ratings.max()}")
-        target = (_logit_stars(ratings, rating_range) - _logit_stars(global_mean, rating_range)
+        target = (logit_stars(ratings, rating_range) - logit_stars(global_mean, rating_range)
                   - item_bias[item_index])
     design = np.hstack([item_embeddings[item_index], np.ones((item_index.size, 1))])
     k = item_embeddings.shape[1]
@@ -267,7 +267,7 @@ def new_user_ratings(user_vector: np.ndarray, user_bias: float, item_embeddings:
     if rating_range is None:
         return global_mean + score
     low, high = rating_range
-    logit = score + _logit_stars(global_mean, rating_range)
+    logit = score + logit_stars(global_mean, rating_range)
     return low + (high - low) / (1.0 + np.exp(-logit))
 
 
@@ -320,7 +320,7 @@ def fold_in_ranking_user(item_index, item_embeddings: np.ndarray, item_bias: np.
                          l2: float = 10.0, steps: int = 6) -> np.ndarray:
     """One new user's vector for the softmax ranking model: ``fold_in_ranking_users`` for one row."""
     item_embeddings = np.asarray(item_embeddings, dtype=np.float64)
-    item_index = _check_new_user(item_index, item_embeddings)
+    item_index = check_new_user(item_index, item_embeddings)
     rated = np.zeros((1, len(item_embeddings)), dtype=bool)
     rated[0, item_index] = True
     return fold_in_ranking_users(rated, item_embeddings, item_bias, l2, steps)[0]
