@@ -51,22 +51,27 @@ def seed_everything(seed: int = SEED) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def setup(seed: int = SEED) -> None:
-    """One call at the top of every notebook: quiet logs, seeded and deterministic, one plot style."""
+def quiet_tensorflow_loggers() -> None:
+    """Import TensorFlow quietly and turn its Python loggers (TensorFlow's and absl's) to errors only."""
     quiet_tensorflow()
     import logging
 
+    import absl.logging
     import tensorflow as tf
 
     tf.get_logger().setLevel(logging.ERROR)
-    import absl.logging
-
     absl.logging.set_verbosity(absl.logging.ERROR)
+
+
+def setup(seed: int = SEED) -> None:
+    """One call at the top of every notebook: quiet logs, seeded and deterministic, one plot style."""
+    quiet_tensorflow_loggers()
     seed_everything(seed)
 
     from helpers.plotting import set_style
 
     set_style()
     import keras
+    import tensorflow as tf
 
     print(f"TensorFlow {tf.__version__} · Keras {keras.__version__} · seed {seed} · deterministic ops")

@@ -446,16 +446,9 @@ def main(argv: list[str] | None = None) -> int:
 
     train, test, encoding = encode_pair(train, test)
     if any(name in KERAS_MODELS for name in args.models):
-        from helpers import quiet_tensorflow
+        from helpers import quiet_tensorflow_loggers
 
-        quiet_tensorflow()  # before TensorFlow's first import: no start-up lines on stderr
-        import logging
-
-        import absl.logging
-        import tensorflow as tf
-
-        tf.get_logger().setLevel(logging.ERROR)
-        absl.logging.set_verbosity(absl.logging.ERROR)
+        quiet_tensorflow_loggers()  # before TensorFlow's first import: no start-up lines on stderr
 
     print(f"{source}: {len(train):,} train and {len(test):,} test ratings, "
           f"{encoding.n_users:,} users, {encoding.n_items:,} items", flush=True)

@@ -37,6 +37,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from helpers import SEED
+
 N_RATINGS, N_USERS, N_ITEMS = 100_000, 943, 1_682
 
 GROUPLENS_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
@@ -324,7 +326,7 @@ def encode_ids(ratings: pd.DataFrame, movies: pd.DataFrame | None = None) -> tup
 
 
 def random_split(ratings: pd.DataFrame, test_fraction: float = 0.2,
-                 seed: int = 42) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Hold out a seeded random ``test_fraction`` of the rows: the series' standard 80/20 split.
 
     Rows keep their original order within each part. A test row whose user or item has no
@@ -391,3 +393,31 @@ def split_report(train: pd.DataFrame, test: pd.DataFrame) -> dict[str, int]:
         "test_rows_unseen_item": int(unseen_item.sum()),
         "test_items_unseen": int(test.loc[unseen_item, "item_id"].nunique()),
     }
+
+
+@dataclass(frozen=True)
+class MovieLensSplit:
+    """MovieLens 100k, encoded and split: what every notebook after 01 starts from."""
+
+    train: pd.DataFrame
+    test: pd.DataFrame
+    encoding: IdEncoding
+    movies: pd.DataFrame
+    ratings: pd.DataFrame  # all ratings, encoded
+
+
+SPLITS = {"random": random_split, "temporal": temporal_split, "global_temporal": global_temporal_split}
+
+
+def movielens_split(split: str = "random") -> MovieLensSplit:
+    """Load MovieLens 100k, encode its ids over every movie, and split it 80/20.
+
+    ``split`` is ``"random"`` (the series' standard split, seed ``SEED``), ``"temporal"`` (each
+    user's latest ratings) or ``"global_temporal"`` (one cut-off time for everyone).
+    """
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}: choose from {', '.join(SPLITS)}")
+    ratings, movies = load_movielens_100k()
+    encoded, encoding = encode_ids(ratings, movies)
+    train, test = SPLITS[split](encoded)
+    return MovieLensSplit(train, test, encoding, movies, encoded)

@@ -332,3 +332,18 @@ def test_global_split_on_movielens(movielens):
                                          "test_rows_unseen_user": 17_048,
                                          "test_rows_unseen_item": 202, "test_items_unseen": 66}
     assert test.loc[~test["user_id"].isin(train["user_id"]), "user_id"].nunique() == 192
+
+
+def test_movielens_split_is_the_recipe_of_notebook_01(movielens):
+    from helpers.data import movielens_split
+
+    ratings, movies = movielens
+    split = movielens_split()
+    encoded, encoding = encode_ids(ratings, movies)
+    train, test = random_split(encoded)
+    assert split.train.equals(train) and split.test.equals(test) and split.ratings.equals(encoded)
+    assert (split.encoding.item_ids == encoding.item_ids).all() and split.movies.equals(movies)
+    temporal = movielens_split("temporal")
+    assert temporal.test.equals(temporal_split(encoded)[1])
+    with pytest.raises(ValueError, match="unknown split 'weekly': choose from random, temporal"):
+        movielens_split("weekly")
