@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, synthetic_ratings
 
+from conftest import ROOT, synthetic_ratings
+from helpers import benchmark as benchmark_module
 from helpers.benchmark import (
-    ALL_MODELS,
-    RANKING_MODELS,
-    RATING_MODELS,
+    KERAS,
+    MODELS,
+    FittedModel,
     InputError,
+    ModelEntry,
     _id_order,
+    best_models,
     encode_pair,
     format_table,
+    models_with,
+    parse_args,
     read_ratings,
 )
+
+RATING_MODELS, RANKING_MODELS = models_with("rating"), models_with("ranking")
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0",
        "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "0"}
@@ -75,8 +84,9 @@ def test_full_run_succeeds_quietly_and_prints_the_table(full_runs):
     table = runs[0].stdout
     header = next(line for line in table.splitlines() if line.startswith("model "))
     assert header.split()[:5] == ["model", "RMSE", "MAE", "fit", "s"]
-    for name in ALL_MODELS:
-        assert any(line.startswith(name + " ") for line in table.splitlines()), name
+    lines = table.splitlines()
+    rows = [line.split()[0] for line in itertools.takewhile(str.strip, lines[lines.index(header) + 2:])]
+    assert rows == list(MODELS), "the table lists every model, in the registry's order"
 
 
 def test_predictions_follow_test_order_and_fill_every_cell(full_runs):
@@ -90,7 +100,7 @@ def test_predictions_follow_test_order_and_fill_every_cell(full_runs):
     assert np.isfinite(values).all()
     # the cold rows (new user, new movie) of the Keras models are the biases' fallback
     cold = predictions["user_id"].eq("new-user") | predictions["item_id"].eq("new-movie")
-    for name in ("classic_mf", "tuned_mf", "dnn"):
+    for name in models_with("rating", KERAS):
         assert (predictions.loc[cold, name] == predictions.loc[cold, "biases"]).all()
 
 
@@ -125,15 +135,19 @@ def test_metrics_json_names_the_best_models(full_runs):
     *_, folder, _ = full_runs
     metrics = json.loads((folder / "out1" / "metrics.json").read_text())
     models = metrics["models"]
-    assert set(models) == set(ALL_MODELS)
+    assert list(models) == list(MODELS)
+    for name, entry in MODELS.items():
+        assert models[name]["kind"] == entry.kind and models[name]["family"] == entry.family
     for name in RATING_MODELS:
         assert {"rmse", "mae", "fit_seconds", "params"} <= set(models[name])
     for name in RANKING_MODELS:
         assert {"ndcg@10", "precision@10", "recall@10", "hit_rate@10", "coverage"} <= set(models[name])
-    rmses = {name: models[name]["rmse"] for name in RATING_MODELS}
+    # only the series' own (keras) models compete for best; baselines never count
+    rmses = {name: models[name]["rmse"] for name in models_with("rating", KERAS)}
     assert metrics["best_rating_model"] == min(rmses, key=rmses.get)
-    ndcgs = {name: models[name]["ndcg@10"] for name in RANKING_MODELS}
+    ndcgs = {name: models[name]["ndcg@10"] for name in models_with("ranking", KERAS)}
     assert metrics["best_ranking_model"] == max(ndcgs, key=ndcgs.get)
+    assert "best_note" not in metrics
     assert metrics["data"]["test_rows_cold"] == 2
 
 
@@ -152,7 +166,11 @@ def test_tab_separated_run_of_chosen_models_needs_no_tensorflow(tmp_path):
     assert len(predictions) == len(test)
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert set(metrics["models"]) == {"global_mean", "biases", "popularity"}
+    # no keras model ran: the best of all stands in, and best_note says so
+    rmses = {name: metrics["models"][name]["rmse"] for name in ("global_mean", "biases")}
+    assert metrics["best_rating_model"] == min(rmses, key=rmses.get)
     assert metrics["best_ranking_model"] == "popularity"
+    assert "no keras model" in metrics["best_note"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -284,3 +302,98 @@ def test_no_relevant_test_rating_still_writes_lists_without_ranking_metrics(tmp_
     top = pd.read_csv(tmp_path / "out" / "top10.tsv", sep="\t")
     assert set(top["user_id"]) == {1, 2}  # only 3 items: each user's unseen ones, fewer than 10
     assert top.groupby("user_id").size().to_dict() == {1: 1, 2: 1}
+
+
+def test_read_ratings_reads_each_file_once(tmp_path, monkeypatch):
+    path = write(tmp_path / "r.csv", "user_id,item_id,rating\n1,10,4\n")
+    opened, path_open = [], Path.open
+    monkeypatch.setattr(Path, "open", lambda self, *args, **kwargs: opened.append(self)
+                        or path_open(self, *args, **kwargs))
+    monkeypatch.setattr(pd, "read_csv", lambda *args, **kwargs: pytest.fail("read again by pandas"))
+    assert read_ratings(path, "TRAIN")["rating"].tolist() == [4.0]
+    assert opened == [path]
+
+
+def test_read_ratings_names_the_physical_line_past_blank_lines(tmp_path):
+    path = write(tmp_path / "r.csv", "user_id,item_id,rating\r\n1,10,4\r\n\r\n1,11,x\r\n")
+    with pytest.raises(InputError, match="line 4: rating 'x' is not a number"):
+        read_ratings(path, "TRAIN")
+
+
+def test_read_ratings_refuses_text_that_is_not_utf8(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_bytes("user_id,item_id,rating\n1,Café,4\n".encode("latin-1"))
+    with pytest.raises(InputError, match="is not UTF-8"):
+        read_ratings(path, "TEST")
+
+
+# --------------------------------------------------------------------------------------------
+# The registry: one entry per model, everything else derived from it
+# --------------------------------------------------------------------------------------------
+
+
+def fit_constant(train, n_users, n_items, seed):
+    """A dummy model: predicts 3 stars everywhere and ranks items by index, lowest first."""
+    return FittedModel(n_params=1, predict=lambda users, items: np.full(len(users), 3.0),
+                       scores=lambda users: np.tile(-np.arange(n_items, dtype=float), (len(users), 1)))
+
+
+@pytest.fixture
+def dummy_model(monkeypatch):
+    """Adding a model to the benchmark is one registry entry (removed again after the test)."""
+    monkeypatch.setitem(MODELS, "constant", ModelEntry(("rating", "ranking"), "dummy", fit_constant))
+    return "constant"
+
+
+def encoded_tiny_split():
+    ratings = synthetic_ratings(n_users=20, n_items=25, seed=5)
+    is_test = np.random.default_rng(1).random(len(ratings)) < 0.2
+    return encode_pair(ratings[~is_test], ratings[is_test])
+
+
+def test_a_new_registry_entry_is_fitted_scored_and_listed(dummy_model):
+    train, test, encoding = encoded_tiny_split()
+    result = benchmark_module.run(train, test, encoding, ["biases", dummy_model, "popularity"])
+    entry = result["metrics"][dummy_model]
+    assert entry["kind"] == "rating+ranking" and entry["family"] == "dummy" and entry["params"] == 1
+    assert entry["rmse"] == pytest.approx(np.sqrt(np.mean((test["rating"] - 3.0) ** 2)))
+    assert {"ndcg@10", "precision@10", "recall@10", "hit_rate@10", "coverage"} <= set(entry)
+    np.testing.assert_array_equal(result["predictions"][dummy_model], 3.0)
+    assert list(result["lists"]) == [dummy_model, "popularity"]
+    # not keras: it never counts as best while a keras model of its kind ran; none ran here
+    assert result["best_note"] is not None
+    # the command line knows it too: --models accepts it, --help lists it under its family
+    assert parse_args(["--models", f"{dummy_model},biases"]).models == ["biases", dummy_model]
+    assert dummy_model in models_with("rating") and models_with(family="dummy") == [dummy_model]
+    assert dummy_model in format_table(result["metrics"])
+
+
+def test_only_keras_models_are_named_best_unless_none_ran():
+    metrics = {"biases": {"family": "baseline", "rmse": 0.90},
+               "tuned_mf": {"family": KERAS, "rmse": 0.95, "ndcg@10": 0.10},
+               "classic_mf": {"family": KERAS, "rmse": 0.97},
+               "popularity": {"family": "baseline", "ndcg@10": 0.30}}
+    assert best_models(metrics) == {"best_rating_model": "tuned_mf",
+                                    "best_ranking_model": "tuned_mf", "best_note": None}
+    baselines_only = {name: metrics[name] for name in ("biases", "popularity")}
+    best = best_models(baselines_only)
+    assert best["best_rating_model"] == "biases" and best["best_ranking_model"] == "popularity"
+    assert "no keras model has rating metrics" in best["best_note"]
+    assert "no keras model has ranking metrics" in best["best_note"]
+    assert best_models({"biases": metrics["biases"]})["best_ranking_model"] is None
+
+
+def test_an_entry_must_output_ratings_or_rankings():
+    with pytest.raises(ValueError, match="outputs must be one or both"):
+        ModelEntry(("scores",), "dummy", fit_constant)
+    with pytest.raises(ValueError, match="outputs must be one or both"):
+        ModelEntry((), "dummy", fit_constant)
+
+
+def test_the_docstring_documents_every_registered_model():
+    documentation = benchmark_module.__doc__
+    for name, entry in MODELS.items():
+        row = next((line.split() for line in documentation.splitlines()
+                    if line.startswith(name + " ")), None)
+        assert row is not None, f"the docstring's model table has no row for {name}"
+        assert row[1:3] == [entry.kind, entry.family], f"{name}: the docstring says {row[1:3]}"
