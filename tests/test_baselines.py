@@ -49,14 +49,25 @@ def test_biases_without_regularisation_fit_an_additive_table_exactly():
                                atol=1e-6)
 
 
-def test_biases_match_the_closed_form_of_one_sweep():
-    model = Biases(reg_user=2, reg_item=1, n_sweeps=1).fit(TINY)
-    mu = 3.0
-    item_bias = np.array([(5 - mu) + (4 - mu), (3 - mu), (2 - mu) + (1 - mu)]) / (1 + np.array([2, 1, 2]))
-    residual = TINY["rating"].to_numpy() - mu - item_bias[TINY["item_index"]]
-    user_bias = np.bincount(TINY["user_index"], residual) / (2 + np.bincount(TINY["user_index"]))
-    np.testing.assert_allclose(model.item_bias_, item_bias)
-    np.testing.assert_allclose(model.user_bias_, user_bias)
+# One ALS sweep on TINY with reg_item = 1, reg_user = 2, by hand. μ = (5+3+4+2+1)/5 = 3.
+# Items first, user offsets still 0:   b_i = Σ (r − μ) / (λ_i + n_i)
+#   item 0: (2 + 1) / (1 + 2) = 1     item 1: 0 / (1 + 1) = 0     item 2: (−1 − 2) / (1 + 2) = −1
+# residuals r − μ − b_i, row by row: 1, 0, 0, 0, −1;   then b_u = Σ residual / (λ_u + n_u)
+#   user 0: (1 + 0) / (2 + 2) = 1/4   user 1: (0 + 0) / (2 + 2) = 0   user 2: −1 / (2 + 1) = −1/3
+ONE_SWEEP = {"item_bias": [1.0, 0.0, -1.0], "user_bias": [0.25, 0.0, -1 / 3]}
+
+
+def one_sweep_biases() -> Biases:
+    return Biases(reg_user=2, reg_item=1, n_sweeps=1).fit(TINY)
+
+
+def test_biases_one_sweep_by_hand():
+    model = one_sweep_biases()
+    np.testing.assert_allclose(model.item_bias_, ONE_SWEEP["item_bias"], atol=1e-12)
+    np.testing.assert_allclose(model.user_bias_, ONE_SWEEP["user_bias"], atol=1e-12)
+    # the loss after it: residuals r − μ − b_u − b_i = 3/4, −1/4, 0, 0, −2/3
+    #   squares 9/16 + 1/16 + 4/9 = 77/72;  λ_u Σ b_u² = 2 (1/16 + 1/9) = 25/72;  λ_i Σ b_i² = 1 · 2
+    assert model.loss_history_ == pytest.approx([77 / 72 + 25 / 72 + 2])  # = 41/12
 
 
 def test_biases_loss_never_increases_and_regularisation_shrinks(synthetic):
@@ -68,12 +79,11 @@ def test_biases_loss_never_increases_and_regularisation_shrinks(synthetic):
 
 
 def test_biases_fallback_keeps_what_is_known():
-    model = Biases().fit(TINY)
-    known = model.predict([1], [0])[0]
-    assert model.predict([50], [0])[0] == pytest.approx(model.mean_ + model.item_bias_[0])
-    assert model.predict([1], [50])[0] == pytest.approx(model.mean_ + model.user_bias_[1])
-    assert model.predict([50], [50])[0] == pytest.approx(model.mean_)
-    assert np.isfinite(known)
+    model = one_sweep_biases()  # μ = 3, b_u = (1/4, 0, −1/3), b_i = (1, 0, −1), as worked above
+    np.testing.assert_allclose(model.predict([0, 2, 1], [0, 2, 1]),
+                               [3 + 1 / 4 + 1, 3 - 1 / 3 - 1, 3 + 0 + 0])  # μ + b_u + b_i
+    # an unknown user (50) or item (50) has offset 0: μ + b_i, μ + b_u, then μ alone
+    np.testing.assert_allclose(model.predict([50, 0, 50], [0, 50, 50]), [3 + 1, 3 + 1 / 4, 3])
     assert model.n_params == 1 + 3 + 3
 
 

@@ -203,6 +203,20 @@ def test_encoding_is_contiguous_and_reversible(synthetic):
     np.testing.assert_array_equal(encoding.item_ids[encoded["item_index"]], synthetic["item_id"])
 
 
+def test_encoding_by_hand_numbers_ids_in_sorted_order():
+    ratings = pd.DataFrame({"user_id": [30, 10, 20, 10], "item_id": [7, 5, 7, 9],
+                            "rating": [4.0, 3.0, 5.0, 1.0], "timestamp": [1, 2, 3, 4]})
+    encoded, encoding = encode_ids(ratings)
+    # users sorted: 10 → 0, 20 → 1, 30 → 2; rated items sorted: 5 → 0, 7 → 1, 9 → 2
+    assert encoded["user_index"].tolist() == [2, 0, 1, 0]
+    assert encoded["item_index"].tolist() == [1, 0, 1, 2]
+    # over the catalogue 5, 6, 7, 9: the unrated 6 takes index 1 and pushes 7 and 9 along
+    movies = pd.DataFrame({"item_id": [9, 6, 7, 5]})
+    encoded, encoding = encode_ids(ratings, movies)
+    assert encoded["item_index"].tolist() == [2, 0, 2, 3]
+    assert encoding.item_ids.tolist() == [5, 6, 7, 9] and encoding.n_items == 4
+
+
 def test_encoding_over_the_catalogue_keeps_unrated_movies(movielens):
     ratings, movies = movielens
     some = ratings[ratings["item_id"] != 1]  # nobody rated Toy Story here
@@ -216,42 +230,53 @@ def test_unknown_id_is_a_clear_error(synthetic):
         encoding.user_index([101, 7])
 
 
-def test_random_split_is_seeded_disjoint_and_complete(synthetic):
-    train, test = random_split(synthetic, seed=1)
-    again_train, again_test = random_split(synthetic, seed=1)
-    other_train, _ = random_split(synthetic, seed=2)
-    assert train.index.equals(again_train.index) and test.index.equals(again_test.index)
-    assert not train.index.equals(other_train.index)
-    assert len(test) == round(0.2 * len(synthetic))
-    assert train.index.intersection(test.index).empty
-    assert len(train) + len(test) == len(synthetic)
+TEN_ROWS = pd.DataFrame({"user_id": np.arange(1, 11), "item_id": 7, "rating": 3.0,
+                         "timestamp": np.arange(10)}, index=np.arange(100, 110))
+
+
+@pytest.mark.parametrize("seed, test_rows", [(1, [104, 108]), (7, [100, 108])])
+def test_random_split_by_hand(seed, test_rows):
+    # round(0.2 · 10) = 2 rows: the first two of default_rng(seed).permutation(10), which is
+    # [8, 4, 7, 0, ...] for seed 1 and [8, 0, 7, 1, ...] for seed 7 (NumPy's PCG64 stream),
+    # so positions {4, 8} and {0, 8}; each part keeps the original order and index
+    train, test = random_split(TEN_ROWS, seed=seed)
+    assert test.index.tolist() == test_rows
+    assert train.index.tolist() == [i for i in TEN_ROWS.index if i not in test_rows]
+
+
+def test_split_report_by_hand():
+    train = pd.DataFrame({"user_id": [1, 1, 2, 2], "item_id": [10, 11, 10, 11]})
+    test = pd.DataFrame({"user_id": [1, 3, 2, 3, 1], "item_id": [10, 10, 12, 12, 13]})
+    # user 3 is new (rows 2 and 4); items 12 and 13 are new (rows 3, 4 and 5: 3 rows, 2 items)
+    assert split_report(train, test) == {"train_rows": 4, "test_rows": 5,
+                                         "test_rows_unseen_user": 2, "test_rows_unseen_item": 3,
+                                         "test_items_unseen": 2}
 
 
 def test_random_split_on_movielens_reports_unseen_items(movielens):
     train, test = random_split(movielens[0])
-    report = split_report(train, test)
-    assert (report["train_rows"], report["test_rows"]) == (80_000, 20_000)
-    assert report["test_rows_unseen_user"] == 0  # every user has 20+ ratings
-    assert 0 < report["test_rows_unseen_item"] < 100  # rarely rated movies land only in test
+    # every user has 20+ ratings, so none is unseen; 32 rarely rated movies land only in test
+    # (36 rows: the 0.2 % notebook 01 prints)
+    assert split_report(train, test) == {"train_rows": 80_000, "test_rows": 20_000,
+                                         "test_rows_unseen_user": 0, "test_rows_unseen_item": 36,
+                                         "test_items_unseen": 32}
 
 
-def test_temporal_split_holds_out_each_users_latest(synthetic):
-    train, test = temporal_split(synthetic, test_fraction=0.25)
-    assert set(test["user_id"]) <= set(train["user_id"])  # every user keeps a train rating
-    latest_train = train.groupby("user_id")["timestamp"].max()
-    earliest_test = test.groupby("user_id")["timestamp"].min()
-    assert (latest_train.reindex(earliest_test.index) <= earliest_test).all()
-    sizes = synthetic.groupby("user_id").size()
-    n_test = test.groupby("user_id").size().reindex(sizes.index, fill_value=0)
-    expected = np.clip(np.round(0.25 * sizes), 1, np.maximum(sizes - 1, 1)).where(sizes > 1, 0)
-    np.testing.assert_array_equal(n_test.to_numpy(), expected.to_numpy())
-
-
-def test_temporal_split_breaks_ties_by_item_id():
-    ties = pd.DataFrame({"user_id": [1, 1, 1, 1], "item_id": [9, 3, 7, 5],
-                         "rating": [4.0] * 4, "timestamp": [100, 100, 100, 50]})
-    train, test = temporal_split(ties, test_fraction=0.5)
-    assert sorted(test["item_id"]) == [7, 9]  # same time: the higher ids count as later
+def test_temporal_split_by_hand_with_ties():
+    ratings = pd.DataFrame({
+        "user_id":   [1,   2,  1,   1,   3,  1,   2,  1,   2],
+        "item_id":   [10,  21, 11,  12,  30, 13,  20, 14,  22],
+        "timestamp": [300, 50, 100, 300, 10, 200, 50, 300, 40],
+        "rating": 4.0})  # fmt: skip
+    train, test = temporal_split(ratings, test_fraction=0.4)
+    # user 1, 5 ratings: round(0.4 · 5) = 2 held out. In time order 11 (100), 13 (200), then
+    #   10, 12, 14 all at 300, where the higher id counts as later: 14 and 12 (rows 7 and 3)
+    # user 2, 3 ratings: round(0.4 · 3) = round(1.2) = 1. In time order 22 (40), then 20 and 21
+    #   both at 50: 21 is the latest (row 1)
+    # user 3, 1 rating: kept for training, never held out
+    assert test.index.tolist() == [1, 3, 7]  # rows keep their original order
+    assert test["item_id"].tolist() == [21, 12, 14]
+    assert train.index.tolist() == [0, 2, 4, 5, 6, 8]
 
 
 @pytest.mark.parametrize("split", [random_split, temporal_split, global_temporal_split])

@@ -66,10 +66,42 @@ def test_is_the_ridge_solution_and_shrinks(items):
     assert abs(big_bias) < 1e-4
 
 
-def test_one_rating_is_enough(items):
-    item_embeddings, item_bias = items
-    vector, bias = fold_in_user([7], [5.0], item_embeddings, item_bias, 3.5)
-    assert np.isfinite(vector).all() and bias > 0  # a 5-star rating pulls the user up
+def test_two_ratings_by_hand():
+    # k = 1; movie 0 has q = 1, b = 0.5, movie 1 has q = 0, b = −0.5; μ = 3, l2 = 1, stars 5 and 2
+    #   y = r − μ − b = [1.5, −0.5],  X = [[1, 1], [0, 1]] (q, then the bias column of ones)
+    #   XᵀX + I = [[2, 1], [1, 3]],  Xᵀy = [1.5, 1.0]
+    #   w = (1/5) [[3, −1], [−1, 2]] [1.5, 1.0] = [3.5, 0.5] / 5 = [0.7, 0.1]
+    item_embeddings, item_bias = np.array([[1.0], [0.0]]), np.array([0.5, -0.5])
+    vector, bias = fold_in_user([0, 1], [5.0, 2.0], item_embeddings, item_bias, 3.0, l2=1.0)
+    np.testing.assert_allclose(vector, [0.7])
+    assert bias == pytest.approx(0.1)
+    # μ + b_u + b_i + p·q: 3 + 0.1 + 0.5 + 0.7 = 4.3 and 3 + 0.1 − 0.5 + 0 = 2.6
+    predicted = new_user_ratings(vector, bias, item_embeddings, item_bias, 3.0)
+    np.testing.assert_allclose(predicted, [4.3, 2.6])
+
+
+def test_one_rating_is_enough():
+    # k = 1, the one rated movie has q = 2 and b = 0; μ = 3, l2 = 1, 5 stars: y = 2, X = [[2, 1]]
+    #   XᵀX + I = [[5, 2], [2, 2]],  Xᵀy = [4, 2],  w = (1/6) [[2, −2], [−2, 5]] [4, 2] = [2/3, 1/3]
+    vector, bias = fold_in_user([1], [5.0], np.array([[0.0], [2.0]]), np.zeros(2), 3.0, l2=1.0)
+    np.testing.assert_allclose(vector, [2 / 3])
+    assert bias == pytest.approx(1 / 3)  # a 5-star rating pulls the user up
+
+
+def test_new_user_ratings_through_the_sigmoid_by_hand():
+    # rating_range (1, 5) and μ = 4: logit(μ) = ln((4 − 1) / (5 − 4)) = ln 3, and the stars are
+    # 1 + 4 · sigmoid(ln 3 + b_u + b_i + p·q). With p = ln 3, b_u = 0: item 0 (q = 0, b_i = 0)
+    # 1 + 4 · 3/4 = 4; item 1 (q = 0, b_i = −ln 3) 1 + 4 · 1/2 = 3; item 2 (q = 1, b_i = 0)
+    # sigmoid(2 ln 3) = 9/10, so 1 + 4 · 9/10 = 4.6
+    item_embeddings, item_bias = np.array([[0.0], [0.0], [1.0]]), np.array([0.0, -np.log(3), 0.0])
+    predicted = new_user_ratings([np.log(3)], 0.0, item_embeddings, item_bias, 4.0,
+                                 rating_range=(1.0, 5.0))
+    np.testing.assert_allclose(predicted, [4.0, 3.0, 4.6])
+    # and fold-in inverts the squashing: one rating of 4.6 stars for item 0 (q = 0), l2 → 0:
+    # target logit(4.6) − logit(4) − 0 = ln(3.6 / 0.4) − ln 3 = ln 3, all of it in the bias
+    vector, bias = fold_in_user([0], [4.6], item_embeddings, item_bias, 4.0, l2=1e-9,
+                                rating_range=(1.0, 5.0))
+    assert bias == pytest.approx(np.log(3), abs=1e-6) and vector == pytest.approx([0.0], abs=1e-6)
 
 
 @pytest.mark.parametrize("item_index, stars, message", [

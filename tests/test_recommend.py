@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.data import encode_ids, random_split
+from helpers.data import IdEncoding, encode_ids, random_split
 from helpers.recommend import (
     extract_embeddings,
     item_id_of,
@@ -28,6 +28,21 @@ def encoded(synthetic):
     ratings, encoding = encode_ids(synthetic, movies)
     train, test = random_split(ratings)
     return train, test, encoding, movies
+
+
+# Two users and four movies, small enough to rank by hand. User 101 (index 0) rated Brazil and
+# Dune in train, user 102 (index 1) rated Alien.
+TINY_ENCODING = IdEncoding(user_ids=np.array([101, 102]), item_ids=np.array([1001, 1002, 1003, 1004]))
+TINY_MOVIES = pd.DataFrame({"item_id": [1001, 1002, 1003, 1004],
+                            "title": ["Alien", "Brazil", "Casablanca", "Dune"],
+                            "genres": ["Sci-Fi", "Comedy", "Drama", "Sci-Fi"]})
+TINY_TRAIN = pd.DataFrame({"user_index": [0, 0, 1], "item_index": [1, 3, 0]})
+TINY_SCORES = np.array([[0.2, 0.9, 0.5, 0.7],
+                        [0.1, 0.3, 0.3, 0.8]])
+
+
+def rows(table: pd.DataFrame, *columns: str) -> list[tuple]:
+    return list(table[list(columns)].itertuples(index=False, name=None))
 
 
 def test_top_n_by_hand_excludes_and_breaks_ties_by_index():
@@ -105,55 +120,71 @@ def test_extract_embeddings_by_layer_name():
     item_bias = keras.layers.Embedding(6, 1, name="item_bias")(item)
     dot = keras.layers.Dot(axes=1)([user_vector, item_vector])
     model = keras.Model([user, item], keras.layers.Add()([dot, item_bias[:, 0:1]]))
+    user_weights, item_weights = np.arange(12.0).reshape(4, 3), -np.arange(18.0).reshape(6, 3)
+    model.get_layer("user_embedding").set_weights([user_weights])
+    model.get_layer("item_embedding").set_weights([item_weights])
+    model.get_layer("item_bias").set_weights([np.array([[0.5], [1.5], [2.5], [3.5], [4.5], [5.5]])])
     embeddings = extract_embeddings(model)
-    assert embeddings["user_embeddings"].shape == (4, 3)
-    assert embeddings["item_embeddings"].shape == (6, 3)
-    assert embeddings["item_bias"].shape == (6,)
-    assert not embeddings["user_bias"].any()  # no user_bias layer: zeros
-    np.testing.assert_array_equal(embeddings["item_embeddings"],
-                                  model.get_layer("item_embedding").get_weights()[0])
+    np.testing.assert_array_equal(embeddings["user_embeddings"], user_weights)
+    np.testing.assert_array_equal(embeddings["item_embeddings"], item_weights)
+    np.testing.assert_array_equal(embeddings["item_bias"], [0.5, 1.5, 2.5, 3.5, 4.5, 5.5])
+    np.testing.assert_array_equal(embeddings["user_bias"], np.zeros(4))  # no user_bias layer
+    # notebook 05's ranking model: a Dense layer 'item_scores' whose kernel (k × n_items) is the
+    # item embedding matrix transposed, so item 1's vector is column 1: kernel[:, 1] = 1, 7, 13
+    scores_layer = keras.layers.Dense(6, name="item_scores")
+    ranking = keras.Model(user, scores_layer(user_vector))
+    scores_layer.set_weights([np.arange(18.0).reshape(3, 6), np.arange(6.0) / 10])
+    ranked = extract_embeddings(ranking)
+    np.testing.assert_array_equal(ranked["item_embeddings"][1], [1.0, 7.0, 13.0])
+    np.testing.assert_allclose(ranked["item_bias"], [0.0, 0.1, 0.2, 0.3, 0.4, 0.5])
+    assert ranked["item_embeddings"].shape == (6, 3)
     plain = keras.Model(user, keras.layers.Dense(2, name="head")(user_vector))
     with pytest.raises(ValueError, match="item_embedding"):
         extract_embeddings(plain)
 
 
-def test_recommend_for_user_excludes_seen_and_names_movies(encoded):
-    train, _, encoding, movies = encoded
-    scores = np.random.default_rng(1).random((encoding.n_users, encoding.n_items))
-    user_id = int(encoding.user_ids[3])
-    table = recommend_for_user(user_id, scores, train, encoding, movies, n=5)
-    seen = set(train.loc[train["user_id"] == user_id, "item_id"])
-    assert len(table) == 5 and not seen & set(table["item_id"])
-    assert table["score"].is_monotonic_decreasing
-    assert table["title"].str.startswith("Movie").all()
+def test_recommend_for_user_by_hand():
+    def recommend(user_id, n):
+        return recommend_for_user(user_id, TINY_SCORES, TINY_TRAIN, TINY_ENCODING, TINY_MOVIES, n=n)
+
+    # user 101 rated Brazil (0.9) and Dune (0.7): left are Casablanca (0.5), then Alien (0.2);
+    # asked for 3, only those 2 remain
+    table = recommend(101, n=3)
+    assert table.index.tolist() == [1, 2] and table.columns.tolist() == [
+        "item_id", "title", "genres", "score"]
+    assert rows(table, "title", "genres", "score") == [("Casablanca", "Drama", 0.5),
+                                                       ("Alien", "Sci-Fi", 0.2)]
+    # user 102 rated Alien: Dune (0.8), then Brazil and Casablanca tied at 0.3, lower index first
+    assert rows(recommend(102, n=3), "item_id", "score") == [(1004, 0.8), (1002, 0.3), (1003, 0.3)]
     with pytest.raises(ValueError, match="unknown user_id"):
-        recommend_for_user(99_999, scores, train, encoding, movies)
+        recommend(99_999, n=2)
     with pytest.raises(ValueError, match="scores must have shape"):
-        recommend_for_user(user_id, scores[:, :3], train, encoding, movies)
+        recommend_for_user(101, TINY_SCORES[:, :3], TINY_TRAIN, TINY_ENCODING, TINY_MOVIES)
 
 
-def test_similar_movies_and_titles(encoded):
-    _, _, encoding, movies = encoded
-    item_embeddings = np.random.default_rng(2).normal(size=(encoding.n_items, 4))
-    item_id = item_id_of(movies, "movie 1001")
+def test_similar_movies_by_hand():
+    item_embeddings = np.array([[1.0, 0.0], [10.0, 1.0], [0.0, 1.0], [-1.0, 0.0]])
+    item_id = item_id_of(TINY_MOVIES, " alien ")  # case and spaces do not matter
     assert item_id == 1001
-    table = similar_movies(item_id, item_embeddings, encoding, movies, n=3)
-    assert len(table) == 3 and 1001 not in set(table["item_id"])
+    # Alien is (1, 0): Brazil's cosine is 10 / √101 = 0.995 (rounded to 3 places), Casablanca's 0
+    table = similar_movies(item_id, item_embeddings, TINY_ENCODING, TINY_MOVIES, n=2)
+    assert rows(table, "item_id", "title", "cosine") == [(1002, "Brazil", 0.995),
+                                                         (1003, "Casablanca", 0.0)]
     with pytest.raises(ValueError, match="unknown item_id"):
-        similar_movies(5, item_embeddings, encoding, movies)
-    with pytest.raises(ValueError, match="no movie titled"):
-        item_id_of(movies, "Casablanca")
+        similar_movies(5, item_embeddings, TINY_ENCODING, TINY_MOVIES)
+    with pytest.raises(ValueError, match="no movie titled 'Alie'; did you mean"):
+        item_id_of(TINY_MOVIES, "Alie")
 
 
-def test_top_n_frame_is_long_and_drops_padding(encoded):
-    _, _, encoding, movies = encoded
-    top_items = np.tile([0, 1, -1], (encoding.n_users, 1))
-    table = top_n_frame(top_items, encoding, movies)
-    assert len(table) == 2 * encoding.n_users
+def test_top_n_frame_by_hand_drops_padding():
+    top_items = np.array([[2, 0, -1], [3, -1, -1]])
+    table = top_n_frame(top_items, TINY_ENCODING, TINY_MOVIES)
     assert table.columns.tolist() == ["user_id", "rank", "item_id", "title"]
-    assert set(table["item_id"]) == set(encoding.item_ids[:2])
+    assert rows(table, *table.columns) == [(101, 1, 1003, "Casablanca"), (101, 2, 1001, "Alien"),
+                                           (102, 1, 1004, "Dune")]
+    assert top_n_frame(top_items, TINY_ENCODING).columns.tolist() == ["user_id", "rank", "item_id"]
     with pytest.raises(ValueError, match="one row per user"):
-        top_n_frame(top_items[:2], encoding)
+        top_n_frame(top_items[:1], TINY_ENCODING)
 
 
 def test_real_data_recommendations_never_repeat_a_rated_movie(movielens):

@@ -12,9 +12,10 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
-from conftest import NOTEBOOKS, ROOT, read_notebook
 
+from conftest import NOTEBOOKS, ROOT, read_notebook
 from helpers import experiments
 from helpers.data import encode_ids, random_split
 from helpers.selection import (
@@ -35,6 +36,11 @@ def test_paired_interval_by_hand():
     mean, low, high = paired_interval([11, 12, 13], [10, 10, 10])
     half = 4.303 / math.sqrt(3)
     assert (mean, low, high) == pytest.approx((2.0, 2.0 - half, 2.0 + half))
+    # five seeds, differences 1..5 (given in a shuffled seed order): mean 3, sample variance
+    # (4 + 1 + 0 + 1 + 4) / 4 = 2.5; scipy.stats.t.ppf(0.975, 4) = 2.776 (2.7764…), so the
+    # half-width is 2.776 · √2.5 / √5 = 2.776 / √2 = 1.9629
+    mean, low, high = paired_interval([3.5, 1.5, 5.5, 2.5, 4.5], [0.5] * 5)
+    assert (mean, low, high) == pytest.approx((3.0, 3.0 - 1.9629, 3.0 + 1.9629), abs=1e-4)
     with pytest.raises(ValueError, match="at least 2 seeds"):
         paired_interval([1.0], [2.0])
 
@@ -47,15 +53,26 @@ def test_summary_verdicts():
     assert table.loc["better", "verdict"] == "lower"
     assert table.loc["noise", "verdict"] == "no measurable difference"
     assert table.loc["better", "difference"] == pytest.approx(-0.1)
+    # base: mean 1.0; deviations 0, .1, −.1, 0, 0 → sample std √(.02 / 4) = 0.0707
+    assert (table.loc["base", "mean"], table.loc["base", "std"]) == pytest.approx((1.0, 0.0707))
+    # noise − base: .1, −.1, 0, .05, −.05 → mean 0, sample std √(.025 / 4) = 0.0791,
+    # half-width 2.776 · 0.0791 / √5 = 0.0981 (rounded to 4 places, as the table is)
+    noise = table.loc["noise", ["difference", "95% low", "95% high", "seeds"]].tolist()
+    assert noise == pytest.approx([0.0, -0.0981, 0.0981, 5])
+    assert table.loc["noise", "vs"] == "base" and pd.isna(table.loc["base", "vs"])  # no reference
 
 
-def test_carve_validation_is_seeded_disjoint_and_complete(synthetic):
-    fit_part, validation = carve_validation(synthetic)
-    again_fit, again_validation = carve_validation(synthetic)
-    assert fit_part.index.equals(again_fit.index) and validation.index.equals(again_validation.index)
-    assert not set(fit_part.index) & set(validation.index)
-    assert len(fit_part) + len(validation) == len(synthetic)
-    assert len(validation) == round(0.1 * len(synthetic))
+def test_carve_validation_by_hand(synthetic):
+    ten = pd.DataFrame({"rating": np.arange(10.0)}, index=list("abcdefghij"))
+    # ten.sample(frac=1, random_state=42) orders the rows i b f a h c j e d g (NumPy's frozen
+    # RandomState(42) permutation [8, 1, 5, 0, 7, 2, 9, 4, 3, 6]); validation is the last
+    # round(0.2 · 10) = 2 of them, and both parts keep the shuffled order
+    fit_part, validation = carve_validation(ten, fraction=0.2)
+    assert list(fit_part.index) == list("ibfahcje") and list(validation.index) == ["d", "g"]
+    # the default: the last round(0.1 · 10) = 1 row, seed 42 (SEED); another seed, other rows
+    assert list(carve_validation(ten)[1].index) == ["g"]
+    assert list(carve_validation(ten, seed=0)[1].index) != ["g"]
+    assert len(carve_validation(synthetic)[1]) == round(0.1 * len(synthetic))
     with pytest.raises(ValueError, match="between 0 and 1"):
         carve_validation(synthetic, fraction=1.0)
 
@@ -72,8 +89,9 @@ def test_fit_on_validation_restores_the_best_epoch(synthetic):
 
     encoded, encoding = encode_ids(synthetic)
     fit_part, validation = carve_validation(encoded)
-    model, history = fit_on_validation(lambda: build_mf(encoding.n_users, encoding.n_items, k=3),
-                                       fit_part, validation, epochs=3, patience=1, batch_size=64)
+    model, history = fit_on_validation(
+        lambda: build_mf(encoding.n_users, encoding.n_items, k=3, learning_rate=0.01),
+        fit_part, validation, epochs=3, patience=1, batch_size=64)
     curve = history.history["val_rmse"]
     scored = model.evaluate([validation["user_index"].to_numpy("int32"),
                              validation["item_index"].to_numpy("int32")],

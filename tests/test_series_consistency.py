@@ -10,6 +10,7 @@ import re
 
 import nbformat
 import pytest
+
 from conftest import NOTEBOOKS
 
 DETAILS = re.compile(r"<details\b.*?</details>", re.DOTALL | re.IGNORECASE)
@@ -22,6 +23,15 @@ def number(path) -> str:
 
 def cells(path):
     return nbformat.read(path, as_version=4).cells
+
+
+def test_the_patterns_find_exactly_the_checks_and_the_solution_blocks():
+    code = "exercises.q1.check(a)\nexercises.q10.check(b)\nmy_exercises.q2.check(c)\nexercises.q3.hint()"
+    assert CHECK.findall(code) == ["q1", "q10"]  # not another object's q2, not a hint
+    markdown = ("Try q4.\n<details><summary>Solution 4</summary>\n\n```python\nexercises.q4.check(x)\n"
+                "```\n</details>\nexercises.q5.check(y)\n<DETAILS open>exercises.q6.check(z)</DETAILS>")
+    solutions = "\n".join(DETAILS.findall(markdown))
+    assert CHECK.findall(solutions) == ["q4", "q6"]  # q5 stands outside any block
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
