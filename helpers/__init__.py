@@ -1,15 +1,28 @@
 """Shared code of the notebook series "Matrix factorization recommenders with Keras".
 
-Each module holds what one or more notebooks teach, so later notebooks can import it:
+Each module holds what one topic teaches; a notebook shows the code (cells that start with
+``# Saved in helpers/<module>.py``) and later notebooks import it. Where to change what:
 
-- ``helpers.data``      loading MovieLens 100k, id encoding, train/test splits (notebook 01)
-- ``helpers.plotting``  the series' plot style and figures (all notebooks)
-- ``helpers.baselines`` global mean, item mean, user + item biases by ALS (notebook 04)
-- ``helpers.dnn``       the neural network set beside MF (notebook 04)
-- ``helpers.benchmark`` ``python -m helpers.benchmark``: every model on any ratings (notebook 04)
-- ``helpers.exercises`` the ``check`` functions behind every notebook's exercises
+- ``helpers.data``         loading MovieLens 100k, id encoding, the three splits, ``movielens_split`` (01)
+- ``helpers.models``       the classic and the tuned MF, their ``*_CONFIG``, ``compile_rating_model`` (02, 03)
+- ``helpers.selection``    choosing on validation: ``carve_validation``, ``SEEDS``, paired intervals (02, 03)
+- ``helpers.experiments``  the seeded validation experiments and their recorded results (02–06)
+- ``helpers.baselines``    global mean, item mean, user + item biases by ALS, ``with_fallback`` (04)
+- ``helpers.dnn``          the neural network set beside MF, ``DNN_CONFIG`` (04)
+- ``helpers.metrics``      RMSE, MAE and the ranking metrics, pure functions (02, 05)
+- ``helpers.ranking``      popularity, the softmax ranking MF, ``RANKING_CONFIG``, its evaluation (05)
+- ``helpers.recommend``    embeddings, top-n lists, similar movies, folding in a new user (05, 06)
+- ``helpers.nonnegative``  MF with non-negative or softplus factors, ``FACTOR_CONFIG`` (06)
+- ``helpers.plotting``     the series' plot style and colours (all notebooks)
+- ``helpers.records``      ``record``/``read_records``: the values tests hold the notebooks' claims to
+- ``helpers.checks``       input checks and ``configure``: utilities the lessons call but do not teach
+- ``helpers.benchmark``    ``python -m helpers.benchmark``: every model on any ratings (04)
+- ``helpers.exercises``    the ``check`` functions behind every notebook's exercises
 
-``setup()`` is the one call each notebook makes before anything else.
+Every model follows one rule: settings in a ``*_CONFIG`` dict, ``build_*`` → a compiled model,
+``fit_*(train, n_users, n_items, seed=SEED, **overrides)`` → ``(model, history)``, inputs named
+``user_index`` and ``item_index``. ``setup()`` is the one call each notebook makes before
+anything else; ``SEED`` is the one default seed.
 """
 
 from __future__ import annotations

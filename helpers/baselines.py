@@ -53,40 +53,7 @@ from typing import Self
 import numpy as np
 import pandas as pd
 
-TRAIN_COLUMNS = ("user_index", "item_index", "rating")
-
-
-def train_arrays(train: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The three columns a baseline fits on, checked: non-negative integer indices, finite ratings."""
-    if not isinstance(train, pd.DataFrame):
-        raise ValueError(f"train must be a DataFrame with columns {TRAIN_COLUMNS}, "
-                         f"got {type(train).__name__}")
-    missing = [name for name in TRAIN_COLUMNS if name not in train.columns]
-    if missing:
-        raise ValueError(f"train has no column {missing}: encode it first with "
-                         "helpers.data.encode_ids")
-    if len(train) == 0:
-        raise ValueError("train is empty: a baseline needs at least one rating to fit")
-    users = train["user_index"].to_numpy()
-    items = train["item_index"].to_numpy()
-    if users.dtype.kind not in "iu" or items.dtype.kind not in "iu":
-        raise ValueError("user_index and item_index must be integers: use helpers.data.encode_ids")
-    if users.min() < 0 or items.min() < 0:
-        raise ValueError("user_index and item_index must be 0 or more: use helpers.data.encode_ids")
-    ratings = train["rating"].to_numpy(dtype=np.float64)
-    if not np.isfinite(ratings).all():
-        raise ValueError("train has missing or infinite ratings: drop or fix those rows first")
-    return users.astype(np.int64), items.astype(np.int64), ratings
-
-
-def lookup_or(values: np.ndarray, index, fallback: float = 0.0) -> np.ndarray:
-    """``values[index]``, with ``fallback`` for indices outside 0..len(values)-1."""
-    index = np.asarray(index).astype(np.int64).ravel()
-    inside = (index >= 0) & (index < len(values))
-    out = np.full(index.shape, fallback, dtype=np.float64)
-    out[inside] = values[index[inside]]
-    return out
-
+from helpers.checks import lookup_or, train_arrays
 
 class GlobalMean:
     """Predict the mean train rating for every (user, item) pair: the baseline of all baselines."""

@@ -8,9 +8,13 @@ lessons compare with MF; notebook 04 measures whether the extra freedom pays on 
 
 from __future__ import annotations
 
+import keras
 import pandas as pd
+from keras import layers
 
 from helpers import SEED, seed_everything
+from helpers.checks import check_sizes, check_train, configure
+from helpers.models import compile_rating_model, model_inputs
 
 DNN_CONFIG = {"embedding_dim": 32, "hidden_units": (64, 32), "dropout": 0.5,
               "learning_rate": 2e-3, "batch_size": 1024, "epochs": 10, "validation_fraction": 0.0}
@@ -21,53 +25,43 @@ the final network trains on all of ``train`` (``validation_fraction=0``); pass 0
 validation curve."""
 
 
-def build_dnn(n_users: int, n_items: int, mean_rating: float = 3.5, embedding_dim: int = 16,
-              hidden_units: tuple[int, ...] = (64, 32), dropout: float = 0.3):
+def build_dnn(n_users: int, n_items: int, mean_rating: float, **settings):
     """(user, item) → [user embedding ‖ item embedding] → dense ReLU layers → predicted rating.
 
     The output layer starts from ``mean_rating`` (its bias), so training begins at the global
     mean instead of 0 stars. Dropout after each dense layer holds the network back from
-    memorising the train ratings.
+    memorising the train ratings. ``settings`` override entries of ``DNN_CONFIG``.
     """
-    import keras
-    from keras import layers
-
-    user = keras.Input(shape=(), dtype="int32", name="user")
-    item = keras.Input(shape=(), dtype="int32", name="item")
-    user_vector = layers.Embedding(int(n_users), int(embedding_dim), name="user_embedding")(user)
-    item_vector = layers.Embedding(int(n_items), int(embedding_dim), name="item_embedding")(item)
+    config = configure(DNN_CONFIG, settings)
+    user = keras.Input(shape=(), dtype="int32", name="user_index")
+    item = keras.Input(shape=(), dtype="int32", name="item_index")
+    user_vector = layers.Embedding(n_users, config["embedding_dim"], name="user_embedding")(user)
+    item_vector = layers.Embedding(n_items, config["embedding_dim"], name="item_embedding")(item)
     hidden = layers.Concatenate(name="user_and_item")([user_vector, item_vector])
-    for number, units in enumerate(hidden_units, start=1):
-        hidden = layers.Dense(int(units), activation="relu", name=f"dense_{number}")(hidden)
-        hidden = layers.Dropout(dropout, name=f"dropout_{number}")(hidden)
+    for number, units in enumerate(config["hidden_units"], start=1):
+        hidden = layers.Dense(units, activation="relu", name=f"dense_{number}")(hidden)
+        hidden = layers.Dropout(config["dropout"], name=f"dropout_{number}")(hidden)
     rating = layers.Dense(1, name="rating",
                           bias_initializer=keras.initializers.Constant(float(mean_rating)))(hidden)
-    return keras.Model([user, item], layers.Flatten(name="flatten")(rating), name="dnn")
+    model = keras.Model([user, item], layers.Flatten(name="flatten")(rating), name="dnn")
+    return compile_rating_model(model, config["learning_rate"])
 
 
-def fit_dnn(train: pd.DataFrame, n_users: int, n_items: int, seed: int = SEED, **config):
-    """Build, compile and fit the network on ``train``; returns ``(model, history)``.
+def fit_dnn(train: pd.DataFrame, n_users: int, n_items: int, seed: int = SEED, **settings):
+    """Build and fit the network on ``train``; returns ``(model, history)``.
 
     The last ``validation_fraction`` of a seeded shuffle of ``train`` (the shuffle of
     ``helpers.models``, so the validation rows are the MF models') is held out for the validation
-    curve (``history.history["val_mae"]``); the test set is never seen. ``config``
-    overrides entries of ``DNN_CONFIG``.
+    curve (``history.history["val_mae"]``); the test set is never seen. ``settings``
+    override entries of ``DNN_CONFIG``.
     """
-    import keras
-
-    unknown = set(config) - set(DNN_CONFIG)
-    if unknown:
-        raise ValueError(f"unknown settings {sorted(unknown)}: use {sorted(DNN_CONFIG)}")
-    settings = {**DNN_CONFIG, **config}
+    config = configure(DNN_CONFIG, settings)
+    check_sizes(n_users, n_items, config["embedding_dim"])
+    check_train(train, n_users, n_items)
     seed_everything(seed)
-    model = build_dnn(n_users, n_items, float(train["rating"].mean()), settings["embedding_dim"],
-                      settings["hidden_units"], settings["dropout"])
-    model.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]), loss="mse",
-                  metrics=["mae", keras.metrics.RootMeanSquaredError(name="rmse")],
-                  steps_per_execution=8)  # 8 batches per call into TensorFlow: faster on a CPU
+    model = build_dnn(n_users, n_items, float(train["rating"].mean()), **config)
     shuffled = train.sample(frac=1.0, random_state=seed)  # the same shuffle as helpers.models
-    inputs = [shuffled["user_index"].to_numpy("int32"), shuffled["item_index"].to_numpy("int32")]
-    history = model.fit(inputs, shuffled["rating"].to_numpy("float32"),
-                        batch_size=settings["batch_size"], epochs=settings["epochs"],
-                        validation_split=settings["validation_fraction"], verbose=0)
+    history = model.fit(model_inputs(shuffled), shuffled["rating"].to_numpy("float32"),
+                        batch_size=config["batch_size"], epochs=config["epochs"],
+                        validation_split=config["validation_fraction"], verbose=0)
     return model, history

@@ -44,12 +44,10 @@ FACTOR_L2_GRID = {"free": (0.08, 0.15, 0.3), "nonneg": (0.02, 0.05, 0.1), "softp
 
 def standard_train():
     """The training part of the series' standard split, encoded (the test part is dropped here)."""
-    from helpers.data import encode_ids, load_movielens_100k, random_split
+    from helpers.data import movielens_split
 
-    ratings, movies = load_movielens_100k()
-    encoded, encoding = encode_ids(ratings, movies)
-    train, _ = random_split(encoded)
-    return train, encoding.n_users, encoding.n_items
+    split = movielens_split()
+    return split.train, split.encoding.n_users, split.encoding.n_items
 
 
 def _best(history) -> tuple[float, int]:
@@ -67,7 +65,8 @@ def k_sweep(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -> dic
         scores[str(k)] = []
         for seed in seeds:
             _, history = fit_on_validation(
-                lambda k=k: build_classic_mf(n_users, n_items, k, K_SWEEP_BUDGET["learning_rate"]),
+                lambda k=k: build_classic_mf(n_users, n_items, k=k,
+                                             learning_rate=K_SWEEP_BUDGET["learning_rate"]),
                 fit_part, validation, seed, epochs=K_SWEEP_BUDGET["epochs"], patience=None)
             scores[str(k)].append(float(history.history["val_rmse"][-1]))
     return {"seeds": list(seeds), "val_rmse": scores}
@@ -106,8 +105,9 @@ def cosine_schedule(fit_part: pd.DataFrame, epochs: int = 10, start: float = 0.0
 
 def run_step(switches: dict, patience: int, fit_part, validation, n_users, n_items, seed=SEED):
     """One step of notebook 03 trained with one seed: ``(model, history)``."""
-    from helpers.models import build_mf
+    from helpers.models import CLASSIC_CONFIG, build_mf
 
+    switches = {"k": CLASSIC_CONFIG["k"], **switches}  # notebook 02's k, unless a switch sets it
     return fit_on_validation(
         lambda: build_mf(n_users, n_items, learning_rate=cosine_schedule(fit_part), **switches),
         fit_part, validation, seed, epochs=10, patience=patience)
@@ -203,7 +203,7 @@ def factors(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -> dic
         for l2 in values:
             scores[variant][repr(l2)] = []
             for seed in seeds:
-                model = fit_factor_mf(fit_part, n_users, n_items, variant, seed=seed, l2=l2)
+                model, _ = fit_factor_mf(fit_part, n_users, n_items, seed=seed, factors=variant, l2=l2)
                 predicted = predict_factor_mf(model, validation["user_index"], validation["item_index"])
                 scores[variant][repr(l2)].append(
                     rmse(validation["rating"], with_fallback(predicted, fit_part, validation)))
@@ -239,13 +239,14 @@ def dnn(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -> dict:
 
 
 def classic(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -> dict:
-    """The classic recipe of notebook 02 (k = 20, 20 epochs, Adam at 0.005) on the fit part, each
-    seed's validation RMSE after its last epoch: what notebook 03's steps are measured against."""
-    from helpers.models import build_classic_mf
+    """The classic recipe of notebook 02 (``CLASSIC_CONFIG``: k = 20, 20 epochs, Adam at 0.005) on
+    the fit part, each seed's validation RMSE after its last epoch: what notebook 03's steps are
+    measured against."""
+    from helpers.models import CLASSIC_CONFIG, build_classic_mf
 
     fit_part, validation = carve_validation(train)
-    scores = [float(fit_on_validation(lambda: build_classic_mf(n_users, n_items, 20, 0.005),
-                                      fit_part, validation, seed, epochs=20,
+    scores = [float(fit_on_validation(lambda: build_classic_mf(n_users, n_items), fit_part,
+                                      validation, seed, epochs=CLASSIC_CONFIG["epochs"],
                                       patience=None)[1].history["val_rmse"][-1])
               for seed in seeds]
     return {"seeds": list(seeds), "val_rmse": scores}

@@ -9,6 +9,12 @@ Both models take two integer inputs, ``user_index`` and ``item_index`` (the 0-ba
                       on the looked-up rows, and an output squashed into the rating range.
 ``fit_classic_mf`` / ``fit_tuned_mf`` are the training recipes; every later notebook and the
 benchmark (``python -m helpers.benchmark``) use them.
+
+One rule for every model of the series (here, ``helpers.dnn``, ``helpers.ranking``,
+``helpers.nonnegative``): its settings live once, in a ``*_CONFIG`` dict; ``build_*(sizes,
+**overrides)`` returns the model compiled and ready to fit; ``fit_*(train, n_users, n_items,
+seed=SEED, **overrides)`` checks its input, seeds, builds, trains and returns ``(model,
+history)``. The inputs are named ``user_index`` and ``item_index`` in every model.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import pandas as pd
 from keras import layers
 
 from helpers import SEED, seed_everything
+from helpers.checks import check_sizes, check_train, configure
 
 KERAS_TESTED = ((3, 15), (3, 15))
 """The Keras releases (major, minor) whose training results the series' notebooks and tests hold."""
@@ -36,38 +43,58 @@ def _check_keras_version(version: str = keras.__version__) -> None:
 _check_keras_version()
 
 
-def check_sizes(n_users, n_items, k) -> None:
-    """Input check: the table sizes and the width must be positive integers."""
-    for name, value in (("n_users", n_users), ("n_items", n_items), ("k", k)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+CLASSIC_CONFIG = {"k": 20, "learning_rate": 0.005, "batch_size": 1024, "epochs": 20,
+                  "validation_fraction": 0.1}
+"""The classic tutorial's recipe (notebook 02): no regularisation, a fixed number of epochs."""
 
 
-def build_classic_mf(n_users: int, n_items: int, k: int = 20, learning_rate: float = 0.001):
-    """The classic tutorial's model: rating ≈ user embedding · item embedding (no bias).
-
-    Built the classic way: inputs of shape (1,), so each embedding is (batch, 1, k), the ``Dot``
-    over axis 2 gives (batch, 1, 1) and ``Flatten`` makes it (batch, 1). Compiled with Adam,
-    MSE loss and MAE/RMSE metrics.
-    """
-    check_sizes(n_users, n_items, k)
-    user = keras.Input(shape=(1,), dtype="int32", name="user_index")
-    item = keras.Input(shape=(1,), dtype="int32", name="item_index")
-    user_vector = layers.Embedding(int(n_users), int(k), name="user_embedding")(user)
-    item_vector = layers.Embedding(int(n_items), int(k), name="item_embedding")(item)
-    dot = layers.Dot(axes=2, name="dot")([user_vector, item_vector])
-    rating = layers.Flatten(name="rating")(dot)
-    model = keras.Model([user, item], rating, name="classic_mf")
+def compile_rating_model(model, learning_rate):
+    """Adam on the mean squared error, reporting MAE and RMSE: how every rating model here trains."""
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="mse",
                   metrics=["mae", keras.metrics.RootMeanSquaredError(name="rmse")],
                   steps_per_execution=8)  # 8 batches per call into TensorFlow: faster on a CPU
     return model
 
 
-def build_mf(n_users: int, n_items: int, k: int = 20, global_mean: float = 0.0,
+def build_classic_mf(n_users: int, n_items: int, **settings):
+    """The classic tutorial's model: rating ≈ user embedding · item embedding (no bias).
+
+    Built the classic way: inputs of shape (1,), so each embedding is (batch, 1, k), the ``Dot``
+    over axis 2 gives (batch, 1, 1) and ``Flatten`` makes it (batch, 1). ``settings`` override
+    entries of ``CLASSIC_CONFIG``.
+    """
+    config = configure(CLASSIC_CONFIG, settings)
+    user = keras.Input(shape=(1,), dtype="int32", name="user_index")
+    item = keras.Input(shape=(1,), dtype="int32", name="item_index")
+    user_vector = layers.Embedding(n_users, config["k"], name="user_embedding")(user)
+    item_vector = layers.Embedding(n_items, config["k"], name="item_embedding")(item)
+    dot = layers.Dot(axes=2, name="dot")([user_vector, item_vector])
+    rating = layers.Flatten(name="rating")(dot)
+    model = keras.Model([user, item], rating, name="classic_mf")
+    return compile_rating_model(model, config["learning_rate"])
+
+
+def rating_output(score, global_mean: float, rating_range: tuple[float, float] | None):
+    """μ + score, or ``low + (high − low) · σ(logit of μ + score)`` inside ``rating_range``.
+
+    Either way an untrained model (score 0) predicts the global mean μ. Returns (batch,) stars.
+    """
+    if rating_range is None:
+        score = layers.Rescaling(1.0, offset=global_mean, name="global_mean")(score)  # + μ
+    else:
+        low, high = rating_range
+        share = (global_mean - low) / (high - low)
+        logit_of_mean = float(np.log(share / (1 - share)))  # σ(logit_of_mean) = share
+        score = layers.Rescaling(1.0, offset=logit_of_mean, name="global_mean")(score)
+        score = layers.Activation("sigmoid", name="sigmoid")(score)
+        score = layers.Rescaling(high - low, offset=low, name="rating_range")(score)
+    return layers.Reshape((), name="rating")(score)  # (batch, 1) → (batch,)
+
+
+def build_mf(n_users: int, n_items: int, k: int, learning_rate, global_mean: float = 0.0,
              biases: bool = False, whole_table_l2: float = 0.0, per_example_l2: float = 0.0,
-             rating_range: tuple[float, float] | None = None, learning_rate=0.01):
-    """Matrix factorization with the improvements of notebook 03 as switches."""
+             rating_range: tuple[float, float] | None = None):
+    """Matrix factorization with the improvements of notebook 03 as switches (all off by default)."""
     user = keras.Input(shape=(), dtype="int32", name="user_index")
     item = keras.Input(shape=(), dtype="int32", name="item_index")
 
@@ -86,21 +113,8 @@ def build_mf(n_users: int, n_items: int, k: int = 20, global_mean: float = 0.0,
         user_bias = lookup(user, n_users, 1, "user_bias", initializer="zeros", regularised=False)
         item_bias = lookup(item, n_items, 1, "item_bias", initializer="zeros", regularised=False)
         score = layers.Add(name="add_biases")([score, user_bias, item_bias])
-    if rating_range is None:
-        score = layers.Rescaling(1.0, offset=global_mean, name="global_mean")(score)  # + μ
-    else:
-        low, high = rating_range
-        share = (global_mean - low) / (high - low)
-        logit_of_mean = float(np.log(share / (1 - share)))
-        score = layers.Rescaling(1.0, offset=logit_of_mean, name="global_mean")(score)
-        score = layers.Activation("sigmoid", name="sigmoid")(score)
-        score = layers.Rescaling(high - low, offset=low, name="rating_range")(score)
-    rating = layers.Reshape((), name="rating")(score)  # (batch, 1) → (batch,)
-    model = keras.Model([user, item], rating, name="mf")
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="mse",
-                  metrics=["mae", keras.metrics.RootMeanSquaredError(name="rmse")],
-                  steps_per_execution=8)  # 8 batches per call into TensorFlow: faster on a CPU
-    return model
+    rating = rating_output(score, global_mean, rating_range)
+    return compile_rating_model(keras.Model([user, item], rating, name="mf"), learning_rate)
 
 
 class PerExampleL2(keras.layers.Layer):
@@ -125,69 +139,36 @@ class PerExampleL2(keras.layers.Layer):
 
 
 TUNED_CONFIG = {"k": 32, "l2": 0.13, "rating_range": (0.5, 5.5), "learning_rate": 0.01,
-                "batch_size": 1024, "epochs": 10}
+                "batch_size": 1024, "epochs": 10, "validation_fraction": 0.0}
 """The final model's settings, chosen on a validation split carved from the training set (notebook 03)."""
 
 
-def build_tuned_mf(n_users: int, n_items: int, global_mean: float, k: int = 32, l2: float = 0.13,
-                   rating_range: tuple[float, float] | None = (0.5, 5.5), learning_rate=0.01):
+def build_tuned_mf(n_users: int, n_items: int, global_mean: float, **settings):
     """The series' final model: r̂ = low + (high − low) · σ(μ' + b_u + b_i + p_u · q_i).
 
     ``l2`` penalises only the embedding rows a batch looks up (``PerExampleL2``, averaged over the
-    batch), not the whole tables; the biases are free. μ' is the
-    logit of the global mean, so an untrained model predicts ``global_mean``. With
-    ``rating_range=None`` the output is the plain sum μ + b_u + b_i + p_u · q_i.
-    ``learning_rate`` may be a number or a Keras schedule. Compiled with Adam, MSE loss and
-    MAE/RMSE metrics.
+    batch), not the whole tables; the biases are free. μ' is the logit of the global mean, so an
+    untrained model predicts ``global_mean``. With ``rating_range=None`` the output is the plain
+    sum μ + b_u + b_i + p_u · q_i. ``settings`` override entries of ``TUNED_CONFIG``;
+    ``learning_rate`` may be a number or a Keras schedule.
     """
-    check_sizes(n_users, n_items, k)
-    if rating_range is None:
-        offset = float(global_mean)
-    else:
-        low, high = rating_range
-        if not low < global_mean < high:
-            raise ValueError(f"global_mean {global_mean} must lie inside rating_range {rating_range}")
-        share = (float(global_mean) - low) / (high - low)
-        offset = float(np.log(share / (1 - share)))  # the logit: σ(offset) = share
+    config = configure(TUNED_CONFIG, settings)
     small = keras.initializers.RandomNormal(stddev=0.01)
     user = keras.Input(shape=(), dtype="int32", name="user_index")
     item = keras.Input(shape=(), dtype="int32", name="item_index")
-    user_vector = layers.Embedding(int(n_users), int(k), embeddings_initializer=small,
+    user_vector = layers.Embedding(n_users, config["k"], embeddings_initializer=small,
                                    name="user_embedding")(user)
-    item_vector = layers.Embedding(int(n_items), int(k), embeddings_initializer=small,
+    item_vector = layers.Embedding(n_items, config["k"], embeddings_initializer=small,
                                    name="item_embedding")(item)
-    user_vector = PerExampleL2(l2, name="user_l2")(user_vector)
-    item_vector = PerExampleL2(l2, name="item_l2")(item_vector)
-    user_bias = layers.Embedding(int(n_users), 1, embeddings_initializer="zeros",
-                                 name="user_bias")(user)
-    item_bias = layers.Embedding(int(n_items), 1, embeddings_initializer="zeros",
-                                 name="item_bias")(item)
+    user_vector = PerExampleL2(config["l2"], name="user_l2")(user_vector)
+    item_vector = PerExampleL2(config["l2"], name="item_l2")(item_vector)
+    user_bias = layers.Embedding(n_users, 1, embeddings_initializer="zeros", name="user_bias")(user)
+    item_bias = layers.Embedding(n_items, 1, embeddings_initializer="zeros", name="item_bias")(item)
     dot = layers.Dot(axes=1, name="dot")([user_vector, item_vector])
     score = layers.Add(name="add_biases")([dot, user_bias, item_bias])
-    score = layers.Rescaling(1.0, offset=offset, name="global_mean")(score)
-    if rating_range is not None:
-        squashed = layers.Activation("sigmoid", name="sigmoid")(score)
-        score = layers.Rescaling(high - low, offset=low, name="rating_range")(squashed)
-    rating = layers.Reshape((), name="rating")(score)  # (batch, 1) → (batch,)
+    rating = rating_output(score, float(global_mean), config["rating_range"])
     model = keras.Model([user, item], rating, name="tuned_mf")
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="mse",
-                  metrics=["mae", keras.metrics.RootMeanSquaredError(name="rmse")],
-                  steps_per_execution=8)  # 8 batches per call into TensorFlow: faster on a CPU
-    return model
-
-
-def check_train(train: pd.DataFrame, n_users: int, n_items: int) -> None:
-    """Input check: an encoded, non-empty ratings frame whose indices fit the tables."""
-    missing = {"user_index", "item_index", "rating"} - set(getattr(train, "columns", []))
-    if missing:
-        raise ValueError(f"train needs the columns user_index, item_index, rating; missing "
-                         f"{sorted(missing)} (encode the ids with helpers.data.encode_ids)")
-    if len(train) == 0:
-        raise ValueError("train is empty: there is nothing to fit")
-    for column, size in (("user_index", n_users), ("item_index", n_items)):
-        values = train[column].to_numpy()
-        if values.min() < 0 or values.max() >= size:
-            raise ValueError(f"{column} must lie in 0..{size - 1}, got {values.min()}..{values.max()}")
+    return compile_rating_model(model, config["learning_rate"])
 
 
 def model_inputs(frame: pd.DataFrame) -> list[np.ndarray]:
@@ -195,58 +176,51 @@ def model_inputs(frame: pd.DataFrame) -> list[np.ndarray]:
     return [frame["user_index"].to_numpy("int32"), frame["item_index"].to_numpy("int32")]
 
 
-def fit_classic_mf(train: pd.DataFrame, n_users: int, n_items: int, k: int = 20,
-                   epochs: int = 20, batch_size: int = 1024, learning_rate: float = 0.005,
-                   seed: int = SEED):
-    """Fit the classic model on ``train`` for ``epochs`` epochs; returns ``(model, history)``.
+def fit_classic_mf(train: pd.DataFrame, n_users: int, n_items: int, seed: int = SEED, **settings):
+    """Fit the classic model on ``train``; returns ``(model, history)``.
 
-    The last 10 % of a seeded shuffle of ``train`` is held out and scored after every epoch
-    (``history.history["val_mae"]``); the test set is never seen. No early stopping, no
-    regularisation: notebook 02 shows where that leads.
+    The last ``validation_fraction`` (10 %) of a seeded shuffle of ``train`` is held out and scored
+    after every epoch (``history.history["val_mae"]``); the test set is never seen. No early
+    stopping, no regularisation: notebook 02 shows where that leads. ``settings`` override
+    entries of ``CLASSIC_CONFIG``.
     """
-    check_sizes(n_users, n_items, k)
+    config = configure(CLASSIC_CONFIG, settings)
+    check_sizes(n_users, n_items, config["k"])
     check_train(train, n_users, n_items)
     seed_everything(seed)
-    model = build_classic_mf(n_users, n_items, k, learning_rate=learning_rate)
+    model = build_classic_mf(n_users, n_items, **config)
     shuffled = train.sample(frac=1.0, random_state=seed)
     history = model.fit(model_inputs(shuffled), shuffled["rating"].to_numpy("float32"),
-                        batch_size=batch_size, epochs=epochs, validation_split=0.1, verbose=0)
+                        batch_size=config["batch_size"], epochs=config["epochs"],
+                        validation_split=config["validation_fraction"], verbose=0)
     return model, history
 
 
-def fit_tuned_mf(train: pd.DataFrame, n_users: int, n_items: int, seed: int = SEED,
-                 validation_fraction: float = 0.0, **config):
+def fit_tuned_mf(train: pd.DataFrame, n_users: int, n_items: int, seed: int = SEED, **settings):
     """Fit the final model on ``train``; returns ``(model, history)`` (notebook 03).
 
-    The recipe of ``TUNED_CONFIG`` (``config`` overrides entries): a fixed number of epochs on a
+    The recipe of ``TUNED_CONFIG`` (``settings`` override entries): a fixed number of epochs on a
     seeded shuffle of all of ``train``, the learning rate decaying along a cosine to 0, no early
     stopping. With ``validation_fraction > 0`` the shuffle's last fraction is held out and scored
     after every epoch (``history.history["val_rmse"]``). Users and items without a training
     rating get zero embedding and bias rows, so the model predicts μ + b_u for a new movie.
     """
-
-    unknown = set(config) - set(TUNED_CONFIG)
-    if unknown:
-        raise ValueError(f"unknown settings {sorted(unknown)}: use {sorted(TUNED_CONFIG)}")
-    if not 0 <= validation_fraction < 1:
-        raise ValueError(f"validation_fraction must lie in [0, 1), got {validation_fraction}")
-    settings = {**TUNED_CONFIG, **config}
-    check_sizes(n_users, n_items, settings["k"])
+    config = configure(TUNED_CONFIG, settings)
+    check_sizes(n_users, n_items, config["k"])
     check_train(train, n_users, n_items)
     seed_everything(seed)
     shuffled = train.sample(frac=1.0, random_state=seed)
-    n_fit = len(shuffled) - int(round(validation_fraction * len(shuffled)))
+    n_fit = len(shuffled) - int(round(config["validation_fraction"] * len(shuffled)))
     fit_part, validation = shuffled.iloc[:n_fit], shuffled.iloc[n_fit:]
-    steps = int(np.ceil(n_fit / settings["batch_size"])) * settings["epochs"]
-    schedule = keras.optimizers.schedules.CosineDecay(settings["learning_rate"], decay_steps=steps)
-    model = build_tuned_mf(n_users, n_items, float(fit_part["rating"].mean()), k=settings["k"],
-                           l2=settings["l2"], rating_range=settings["rating_range"],
-                           learning_rate=schedule)
+    steps = int(np.ceil(n_fit / config["batch_size"])) * config["epochs"]
+    schedule = keras.optimizers.schedules.CosineDecay(config["learning_rate"], decay_steps=steps)
+    model = build_tuned_mf(n_users, n_items, float(fit_part["rating"].mean()),
+                           **{**config, "learning_rate": schedule})
     validation_data = None
     if len(validation):
         validation_data = (model_inputs(validation), validation["rating"].to_numpy("float32"))
     history = model.fit(model_inputs(fit_part), fit_part["rating"].to_numpy("float32"),
-                        batch_size=settings["batch_size"], epochs=settings["epochs"],
+                        batch_size=config["batch_size"], epochs=config["epochs"],
                         validation_data=validation_data, verbose=0)
     _zero_unseen_rows(model, fit_part, n_users, n_items)
     return model, history

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import SEED, seed_everything
+from helpers.checks import check_sizes, check_train, configure
 from helpers.metrics import ndcg_at_k, ranking_report, relevant_items
 from helpers.recommend import seen_mask, top_n
 
@@ -41,44 +42,42 @@ def implicit_targets(train: pd.DataFrame, n_users: int, n_items: int) -> np.ndar
     return targets / np.maximum(targets.sum(axis=1, keepdims=True), 1.0)
 
 
-def build_ranking_model(n_users: int, n_items: int, embedding_dim: int = 64, l2: float = 1e-4):
+def build_ranking_model(n_users: int, n_items: int, **settings):
     """User index → logits over all items: ``u_user · v_item + b_item`` for every item at once.
 
     The Dense layer ``item_scores`` holds the item embeddings (its kernel, k × n_items) and the
     item biases (its bias); a softmax over its output is the model's distribution over movies.
+    Compiled with the softmax's cross-entropy; ``settings`` override entries of ``RANKING_CONFIG``.
     """
-    import keras
+    import keras  # here, not at the top: the popularity baseline runs without TensorFlow
     from keras import layers
 
-    user = keras.Input(shape=(), dtype="int32", name="user")
-    user_vector = layers.Embedding(int(n_users), int(embedding_dim), name="user_embedding",
-                                   embeddings_regularizer=keras.regularizers.l2(l2))(user)
-    logits = layers.Dense(int(n_items), name="item_scores",
-                          kernel_regularizer=keras.regularizers.l2(l2))(user_vector)
-    return keras.Model(user, logits, name="softmax_mf")
+    config = configure(RANKING_CONFIG, settings)
+    user = keras.Input(shape=(), dtype="int32", name="user_index")
+    user_vector = layers.Embedding(n_users, config["embedding_dim"], name="user_embedding",
+                                   embeddings_regularizer=keras.regularizers.l2(config["l2"]))(user)
+    logits = layers.Dense(n_items, name="item_scores",
+                          kernel_regularizer=keras.regularizers.l2(config["l2"]))(user_vector)
+    model = keras.Model(user, logits, name="softmax_mf")
+    model.compile(optimizer=keras.optimizers.Adam(config["learning_rate"]),
+                  loss=keras.losses.CategoricalCrossentropy(from_logits=True),
+                  steps_per_execution=-(-n_users // config["batch_size"]))  # one call per epoch
+    return model
 
 
 def fit_ranking_model(train: pd.DataFrame, n_users: int, n_items: int, seed: int = SEED,
-                      callbacks: list | None = None, **config):
-    """Build, compile and fit the ranking model on ``train``; returns ``(model, history)``.
+                      callbacks: list | None = None, **settings):
+    """Build and fit the ranking model on ``train``; returns ``(model, history)``.
 
-    ``config`` overrides entries of ``RANKING_CONFIG``. Seeded: the same call gives the same model.
+    ``settings`` override entries of ``RANKING_CONFIG``. Seeded: the same call gives the same model.
     """
-    import keras
-
-    unknown = set(config) - set(RANKING_CONFIG)
-    if unknown:
-        raise ValueError(f"unknown settings {sorted(unknown)}: use {sorted(RANKING_CONFIG)}")
-    settings = {**RANKING_CONFIG, **config}
+    config = configure(RANKING_CONFIG, settings)
+    check_sizes(n_users, n_items, config["embedding_dim"])
+    check_train(train, n_users, n_items)
     seed_everything(seed)
-    model = build_ranking_model(n_users, n_items, settings["embedding_dim"], settings["l2"])
-    steps_per_epoch = -(-int(n_users) // settings["batch_size"])  # ceil(n_users / batch_size)
-    model.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]),
-                  loss=keras.losses.CategoricalCrossentropy(from_logits=True),
-                  steps_per_execution=steps_per_epoch)  # one call into TensorFlow per epoch
-    history = model.fit(np.arange(n_users, dtype=np.int32),
-                        implicit_targets(train, n_users, n_items),
-                        batch_size=settings["batch_size"], epochs=settings["epochs"], verbose=0,
+    model = build_ranking_model(n_users, n_items, **config)
+    history = model.fit(np.arange(n_users, dtype=np.int32), implicit_targets(train, n_users, n_items),
+                        batch_size=config["batch_size"], epochs=config["epochs"], verbose=0,
                         callbacks=callbacks)
     return model, history
 

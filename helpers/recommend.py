@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from helpers.checks import check_new_user
 from helpers.data import IdEncoding
 
 
@@ -186,28 +187,6 @@ def _titled(items: np.ndarray, values: np.ndarray, encoding: IdEncoding, movies:
 # --------------------------------------------------------------------------------------------
 # New users (notebook 06): fold a user who is not in the trained model into it
 # --------------------------------------------------------------------------------------------
-
-
-def check_new_user(item_index, item_embeddings: np.ndarray, ratings=None) -> np.ndarray:
-    """The rated item indices as int64, after the checks every fold-in needs."""
-    n_items = len(item_embeddings)
-    item_index = np.asarray(item_index).ravel()
-    if item_index.size == 0:
-        raise ValueError("the new user has rated nothing: fold-in needs at least one rating "
-                         "(recommend popular movies until they rate some)")
-    if item_index.dtype.kind not in "iu":
-        raise ValueError(f"item_index must hold integer indices, got {item_index.dtype}: "
-                         "map movie ids with encoding.item_index(...)")
-    outside = item_index[(item_index < 0) | (item_index >= n_items)]
-    if outside.size:
-        raise ValueError(f"unknown item index {outside[:5].tolist()}: indices run from 0 to "
-                         f"{n_items - 1} (map movie ids with encoding.item_index(...))")
-    if np.unique(item_index).size != item_index.size:
-        raise ValueError("a movie appears twice among the new user's ratings: keep one rating each")
-    if ratings is not None and np.size(ratings) != item_index.size:
-        raise ValueError(f"{item_index.size} movies but {np.size(ratings)} ratings: "
-                         "give one rating per movie")
-    return item_index.astype(np.int64)
 
 
 def logit_stars(stars, rating_range: tuple[float, float]) -> np.ndarray:

@@ -130,24 +130,24 @@ def test_unseen_item_falls_back_to_mean_plus_user_bias(data):
     ({"n_users": 0}, "n_users must be a positive integer"),
     ({"k": 2.5}, "k must be a positive integer"),
 ])
-def test_bad_sizes_raise(bad, message):
+def test_bad_sizes_raise(bad, message, data):
     arguments = {"n_users": 5, "n_items": 5, "k": 2, **bad}
     with pytest.raises(ValueError, match=message):
-        build_classic_mf(**arguments)
+        fit_classic_mf(data[0], **arguments)
 
 
 def test_bad_training_data_raises(data):
     encoded, n_users, n_items = data
-    with pytest.raises(ValueError, match="missing"):
+    with pytest.raises(ValueError, match=r"train has no column \['rating'\]"):
         fit_tuned_mf(encoded.drop(columns="rating"), n_users, n_items)
     with pytest.raises(ValueError, match="item_index must lie in"):
         fit_classic_mf(encoded, n_users, n_items - 1)
     with pytest.raises(ValueError, match="empty"):
         fit_tuned_mf(encoded.iloc[:0], n_users, n_items)
-    with pytest.raises(ValueError, match="unknown settings"):
+    with pytest.raises(ValueError, match=r"unknown settings \['epochz'\]"):
         fit_tuned_mf(encoded, n_users, n_items, epochz=3)
-    with pytest.raises(ValueError, match="global_mean"):
-        build_tuned_mf(3, 3, global_mean=7.0)
+    with pytest.raises(ValueError, match=r"unknown settings \['l2'\]"):
+        build_classic_mf(3, 3, l2=0.1)  # the classic model has no penalty to set
 
 
 def test_bad_prediction_input_raises():
@@ -158,9 +158,19 @@ def test_bad_prediction_input_raises():
         predict_ratings(model, [0.5], [1])
 
 
-def test_tuned_config_is_what_fit_uses():
-    assert set(TUNED_CONFIG) == {"k", "l2", "rating_range", "learning_rate",
-                                 "batch_size", "epochs"}
+def test_builders_read_their_settings_from_the_config_once():
+    """No setting is repeated as a default argument: the built model follows the config dict."""
+    from helpers.models import CLASSIC_CONFIG
+
+    tuned = build_tuned_mf(5, 7, 3.5)
+    assert tuned.get_layer("user_embedding").output_dim == TUNED_CONFIG["k"]
+    assert tuned.get_layer("user_l2").l2 == TUNED_CONFIG["l2"]
+    low, high = TUNED_CONFIG["rating_range"]
+    assert tuned.get_layer("rating_range").offset == low and tuned.get_layer("rating_range").scale == high - low
+    assert build_tuned_mf(5, 7, 3.5, k=3).get_layer("item_embedding").output_dim == 3
+    classic = build_classic_mf(5, 7)
+    assert classic.get_layer("item_embedding").output_dim == CLASSIC_CONFIG["k"]
+    assert float(classic.optimizer.learning_rate) == pytest.approx(CLASSIC_CONFIG["learning_rate"])
 
 
 def test_per_example_l2_on_a_hand_worked_batch():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from helpers.data import encode_ids
@@ -24,7 +25,7 @@ def encoded(synthetic):
 @pytest.fixture(scope="module")
 def fitted(encoded):
     table, encoding = encoded
-    return {factors: fit_factor_mf(table, encoding.n_users, encoding.n_items, factors, k=4)
+    return {factors: fit_factor_mf(table, encoding.n_users, encoding.n_items, factors=factors, k=4)[0]
             for factors in FACTORS}
 
 
@@ -68,4 +69,5 @@ def test_every_variant_learns(fitted, encoded):
 
 def test_unknown_variant_is_refused():
     with pytest.raises(ValueError, match="factors must be one of"):
-        build_factor_mf(5, 7, 3.5, factors="positive")
+        fit_factor_mf(pd.DataFrame({"user_index": [0], "item_index": [0], "rating": [4.0]}), 5, 7,
+                      factors="positive")
