@@ -24,7 +24,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import nbformat
+from tools.notebook_tools import clear_outputs, read, series_notebooks, write
 
 CHROMIUM = Path(os.environ.get("MF_SERIES_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -55,12 +55,8 @@ def copy_without_outputs(source: Path, target: Path) -> list[Path]:
     """Copy every ``NN_*.ipynb`` of ``source`` into ``target`` with outputs and counts cleared."""
     target.mkdir(parents=True, exist_ok=True)
     copies = []
-    for path in sorted(source.glob("[0-9][0-9]_*.ipynb")):
-        notebook = nbformat.read(path, as_version=4)
-        for cell in notebook.cells:
-            if cell.cell_type == "code":
-                cell.outputs, cell.execution_count = [], None
-        nbformat.write(notebook, target / path.name)
+    for path in series_notebooks(source):
+        write(clear_outputs(read(path)), target / path.name)
         copies.append(target / path.name)
     for other in source.iterdir():  # data files or images a notebook might read, if any
         if other.is_file() and other.suffix != ".ipynb":

@@ -1,24 +1,26 @@
-"""Shared fixtures: a small synthetic ratings table for fast unit tests, and the real data."""
+"""Shared fixtures: a small synthetic ratings table for fast unit tests, and the real data.
+
+The notebook list and readers come from ``tools.notebook_tools`` and are re-exported here for the
+tests (``from conftest import NOTEBOOKS, ROOT, read_notebook, notebook_solutions``). Which tests
+are ``slow``, ``browser`` or ``notebooks`` is set in the root ``conftest.py``.
+"""
 
 from __future__ import annotations
-
-import importlib.util
-import json
-import os
-from pathlib import Path
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
 
-matplotlib.use("Agg")  # unit tests draw off-screen; notebooks (nbval) keep the inline backend
+import helpers  # noqa: F401  (importing helpers quiets TensorFlow, before any test imports it)
+from tools.notebook_tools import NOTEBOOKS, ROOT
+from tools.notebook_tools import read as read_notebook
+from tools.notebook_tools import solutions as notebook_solutions
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+__all__ = ["NOTEBOOKS", "ROOT", "notebook_solutions", "read_notebook", "run_solution",
+           "synthetic_ratings"]
+
+matplotlib.use("Agg")  # unit tests draw off-screen; notebooks (nbval) keep the inline backend
 
 
 def synthetic_ratings(n_users: int = 30, n_items: int = 40, k: int = 3, density: float = 0.4,
@@ -49,28 +51,6 @@ def movielens() -> tuple[pd.DataFrame, pd.DataFrame]:
     from helpers.data import load_movielens_100k
 
     return load_movielens_100k()
-
-
-def load_tool(name: str):
-    """Import ``tools/<name>.py`` (the tools are scripts, not a package)."""
-    spec = importlib.util.spec_from_file_location(f"tools_{name}", ROOT / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def read_notebook(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def notebook_solutions(path: Path) -> dict[int, str]:
-    """The code of each hidden ``<details><summary>Solution N</summary>`` block, by N."""
-    import re
-
-    block = re.compile(r"<details><summary>Solution (\d)</summary>\s*```python\n(.*?)```", re.DOTALL)
-    markdown = "\n".join("".join(c["source"]) for c in read_notebook(path)["cells"]
-                         if c["cell_type"] == "markdown")
-    return {int(number): code for number, code in block.findall(markdown)}
 
 
 def run_solution(code: str, namespace: dict) -> dict:

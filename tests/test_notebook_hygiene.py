@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 
+import nbformat
 import pytest
-from conftest import NOTEBOOKS, ROOT, read_notebook
+
+from tools.notebook_tools import NOTEBOOKS, ROOT
+from tools.notebook_tools import read as read_notebook
 
 # absolute paths of this machine, home folders, temp folders
 MACHINE_PATH = re.compile("(" + re.escape(str(ROOT.parent)) + "/|/root/|/home/[a-z]|/tmp/|site-packages)")
@@ -13,6 +16,19 @@ MACHINE_PATH = re.compile("(" + re.escape(str(ROOT.parent)) + "/|/root/|/home/[a
 
 def test_there_are_notebooks():
     assert NOTEBOOKS, "no notebooks/NN_*.ipynb found"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_valid_notebook_format(path):
+    """What Jupyter, nbval and the student copy read: the nbformat schema the file declares."""
+    notebook = read_notebook(path)
+    try:
+        nbformat.validate(notebook)
+        problem = None
+    except nbformat.ValidationError as error:
+        problem = error.message
+    assert problem is None, (f"{path.name} (nbformat 4.{notebook.nbformat_minor}) is not a valid "
+                             f"notebook: {problem} (a cell id needs nbformat 4.5)")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -13,10 +13,10 @@ import time
 
 import nbformat
 import pytest
-from conftest import NOTEBOOKS, ROOT, load_tool
 
-student = load_tool("student")
-DETAILS = re.compile(r"<details\b.*?</details>", re.DOTALL | re.IGNORECASE)
+from tools import run_notebooks, student
+from tools.notebook_tools import DETAILS, NOTEBOOKS, NOTEBOOKS_DIR, series_notebooks
+
 TAGS = re.compile(r"<summary>.*?</summary>|</?details[^>]*>", re.DOTALL | re.IGNORECASE)
 FENCE = re.compile(r"^```\w*$")
 
@@ -50,7 +50,7 @@ def all_text(notebook) -> str:
 def student_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("student")
     start = time.perf_counter()
-    student.build_student(ROOT / "notebooks", out)
+    student.build_student(NOTEBOOKS_DIR, out)
     print(f"student copy built in {time.perf_counter() - start:.2f} s")
     return out
 
@@ -126,9 +126,8 @@ def test_no_notebooks_is_a_clear_error(tmp_path):
 
 def test_student_copies_execute(student_dir):
     """Every student notebook runs top to bottom in a fresh kernel, with no error or warning."""
-    run_notebooks = load_tool("run_notebooks")
     timings = []
-    for path in sorted(student_dir.glob("[0-9][0-9]_*.ipynb")):
+    for path in series_notebooks(student_dir):
         notebook, seconds = run_notebooks.execute(path)
         timings.append(f"{path.name} {seconds:.1f} s")
         for cell in notebook.cells:

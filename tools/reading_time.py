@@ -8,8 +8,9 @@ as one word; code lines are the non-blank, non-comment lines of the code cells. 
 minute is a careful reading pace for technical prose with equations, and 8 lines a minute leaves
 time to read a cell, run it and look at its output. Calibration: a reviewer's reading of the
 series' first notebook 02 (the classic model and its improvements in one notebook: 3,645 words,
-362 code lines) took 60–75 minutes; the formula gives 70. ``python tools/reading_time.py`` writes the row into every header;
-``tests/test_readme.py`` checks that each header says what the formula gives.
+362 code lines) took 60–75 minutes; the formula gives 70. ``python -m tools.reading_time``
+writes the row into every header; ``tests/test_readme.py`` checks that each header says what the
+formula gives.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ import re
 import sys
 from pathlib import Path
 
-import nbformat
+from tools import notebook_tools
+from tools.notebook_tools import DETAILS, NOTEBOOKS, read
 
-ROOT = Path(__file__).resolve().parent.parent
 WORDS_PER_MINUTE, CODE_LINES_PER_MINUTE, MINUTES_PER_EXERCISE = 140, 8, 6
 TIME_ROW = re.compile(r"^\| \*\*Time\*\* \|.*\|$", re.MULTILINE)
 EXERCISE = re.compile(r"\bexercises\.q\d+\.check\(")
@@ -33,9 +34,9 @@ def _round5(minutes: float) -> int:
 def counts(path: Path) -> tuple[int, int, int]:
     """(prose words, code lines, exercises) of a notebook, as the formula counts them."""
     words = code = exercises = 0
-    for cell in nbformat.read(path, as_version=4).cells:
+    for cell in read(path).cells:
         if cell.cell_type == "markdown":
-            prose = re.sub(r"<details>.*?</details>", " ", cell.source, flags=re.DOTALL)
+            prose = DETAILS.sub(" ", cell.source)
             prose = re.sub(r"\$\$.*?\$\$|\$[^$]*\$", " formula ", prose, flags=re.DOTALL)
             words += len(re.findall(r"[A-Za-z0-9’']+", prose))
         elif cell.cell_type == "code":
@@ -54,7 +55,7 @@ def time_row(path: Path) -> str:
 
 def write(path: Path) -> bool:
     """Put the formula's Time row into the notebook's header; True if it changed."""
-    notebook = nbformat.read(path, as_version=4)
+    notebook = read(path)
     header = notebook.cells[0]
     if not TIME_ROW.search(header.source):
         raise ValueError(f"{path.name}: the header has no '| **Time** | … |' row")
@@ -62,12 +63,12 @@ def write(path: Path) -> bool:
     if new == header.source:
         return False
     header.source = new
-    nbformat.write(notebook, path)
+    notebook_tools.write(notebook, path)
     return True
 
 
 def main() -> int:
-    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+    for path in NOTEBOOKS:
         print(f"{path.name}: {time_row(path)}{'  (updated)' if write(path) else ''}")
     return 0
 

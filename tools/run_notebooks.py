@@ -1,9 +1,10 @@
 """Execute the series' notebooks top to bottom, headless, as `make run` and `make notebooks` do.
 
-    python tools/run_notebooks.py --out build notebooks/*.ipynb   # executed copies + HTML in build/
-    python tools/run_notebooks.py --in-place notebooks/*.ipynb    # maintainers: refresh the outputs
+    python -m tools.run_notebooks --out build    # every notebook: executed copies + HTML in build/
+    python -m tools.run_notebooks --in-place     # maintainers: refresh the committed outputs
+    python -m tools.run_notebooks --out build notebooks/03_improving_the_model.ipynb  # just one
 
-Each notebook runs in a fresh kernel from its own folder, as "Restart Kernel and Run All" would.
+Without paths it runs the series (``tools.notebook_tools.NOTEBOOKS``). Each notebook runs in a fresh kernel from its own folder, as "Restart Kernel and Run All" would.
 A summary line per notebook gives its time; the exit code is 1 if any notebook failed.
 """
 
@@ -21,9 +22,11 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbconvert import HTMLExporter
 
+from tools.notebook_tools import NOTEBOOKS, read, write
+
 
 def execute(path: Path, timeout: int = 600) -> tuple[nbformat.NotebookNode, float]:
-    notebook = nbformat.read(path, as_version=4)
+    notebook = read(path)
     # local sockets in a temporary folder rather than TCP: nothing listens on the network
     with tempfile.TemporaryDirectory() as sockets:
         kernel = KernelManager(kernel_name="python3", transport="ipc", ip=f"{sockets}/kernel")
@@ -36,7 +39,8 @@ def execute(path: Path, timeout: int = 600) -> tuple[nbformat.NotebookNode, floa
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("notebooks", nargs="*", type=Path, default=NOTEBOOKS,
+                        help="the notebooks to run (default: the whole series)")
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--out", type=Path, help="folder for executed copies and HTML")
     where.add_argument("--in-place", action="store_true", help="overwrite the notebooks")
@@ -54,11 +58,11 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(f"  FAILED  {path.name}: {first_line}")
             continue
         if args.in_place:
-            nbformat.write(notebook, path)
+            write(notebook, path)
         else:
             (args.out / "notebooks").mkdir(parents=True, exist_ok=True)
             (args.out / "html").mkdir(parents=True, exist_ok=True)
-            nbformat.write(notebook, args.out / "notebooks" / path.name)
+            write(notebook, args.out / "notebooks" / path.name)
             html, _ = HTMLExporter().from_notebook_node(notebook)
             (args.out / "html" / path.with_suffix(".html").name).write_text(html, encoding="utf-8")
         n_cells = sum(cell.cell_type == "code" for cell in notebook.cells)

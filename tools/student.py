@@ -1,7 +1,7 @@
 """Build the student copy of the series: every notebook without outputs and without solutions.
 
-    python tools/student.py                  # what `make student` runs: build/student/
-    python tools/student.py --out handout/   # somewhere else
+    python -m tools.student                  # what `make student` runs: build/student/
+    python -m tools.student --out handout/   # somewhere else
 
 For each ``notebooks/NN_*.ipynb`` the copy has
 - no outputs and no execution counts (learners see only what they run themselves);
@@ -23,8 +23,16 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-DETAILS = re.compile(r"<details\b.*?</details>[ \t]*\n?", re.DOTALL | re.IGNORECASE)
+from tools.notebook_tools import (
+    DETAILS,
+    NOTEBOOKS_DIR,
+    ROOT,
+    clear_cell,
+    read,
+    series_notebooks,
+    write,
+)
+
 H2 = re.compile(r"^## ", re.MULTILINE)
 SOLUTIONS_HEADING = re.compile(r"^## Solutions\b.*$", re.MULTILINE)
 TEACHERS_ONLY = re.compile(r"\n?<!-- teachers:start -->.*?<!-- teachers:end -->\n?", re.DOTALL)
@@ -90,9 +98,7 @@ def student_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
         if cell.cell_type == "code":
             if in_solutions:
                 continue
-            cell.outputs, cell.execution_count = [], None
-            for volatile in ("execution", "collapsed", "scrolled"):
-                cell.metadata.pop(volatile, None)
+            clear_cell(cell)
         elif cell.cell_type == "markdown":
             if in_solutions and index == section.start:
                 cell.source = strip_solutions_heading_cell(cell.source)
@@ -106,19 +112,18 @@ def student_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return notebook
 
 
-def build_student(notebooks: Path = ROOT / "notebooks",
+def build_student(notebooks: Path = NOTEBOOKS_DIR,
                   out: Path = ROOT / "build" / "student") -> list[Path]:
     """Write the student copy of every ``NN_*.ipynb`` in ``notebooks`` and a README into ``out``."""
-    sources = sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
+    sources = series_notebooks(notebooks)
     if not sources:
         raise ValueError(f"no notebooks named NN_*.ipynb in {notebooks}: nothing to hand out")
     out.mkdir(parents=True, exist_ok=True)
-    for stale in out.glob("[0-9][0-9]_*.ipynb"):  # a notebook renamed or removed since last time
+    for stale in series_notebooks(out):  # a notebook renamed or removed since last time
         stale.unlink()
     written = []
     for path in sources:
-        copy = student_notebook(nbformat.read(path, as_version=4))
-        nbformat.write(copy, out / path.name)
+        write(student_notebook(read(path)), out / path.name)
         written.append(out / path.name)
     route = notebooks / "README.md"
     # the route and glossary, without the parts marked for teachers and maintainers
@@ -130,7 +135,7 @@ def build_student(notebooks: Path = ROOT / "notebooks",
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--notebooks", type=Path, default=ROOT / "notebooks")
+    parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS_DIR)
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "student")
     args = parser.parse_args(argv)
     start = time.perf_counter()

@@ -5,7 +5,8 @@ module; after changing one in ``helpers/``, this rewrites each such definition i
 ``inspect.getsource`` (other lines of the cell stay as they are) and clears the outputs of the
 cells it changed. Re-execute the notebooks afterwards (``make notebooks``).
 
-    python tools/sync_saved_code.py notebooks/*.ipynb
+    python -m tools.sync_saved_code                                   # every notebook
+    python -m tools.sync_saved_code notebooks/03_improving_the_model.ipynb
 """
 
 from __future__ import annotations
@@ -13,15 +14,11 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
-import re
 import sys
 import textwrap
 from pathlib import Path
 
-import nbformat
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-MARKER = re.compile(r"^# Saved in helpers/(?P<module>[\w/]+)\.py\s*$")
+from tools.notebook_tools import NOTEBOOKS, clear_cell, read, saved_module, write
 
 
 def sync_cell(source: str, module) -> str:
@@ -35,25 +32,25 @@ def sync_cell(source: str, module) -> str:
 
 
 def sync(path: Path) -> int:
-    notebook = nbformat.read(path, as_version=4)
+    notebook = read(path)
     changed = 0
     for cell in notebook.cells:
-        match = MARKER.match(cell.source.splitlines()[0]) if cell.cell_type == "code" and cell.source else None
-        if not match:
+        module_name = saved_module(cell)
+        if module_name is None:
             continue
-        module = importlib.import_module("helpers." + match["module"].replace("/", "."))
-        new = sync_cell(cell.source, module)
+        new = sync_cell(cell.source, importlib.import_module(module_name))
         if new != cell.source:
-            cell.source, cell.outputs, cell.execution_count = new, [], None
+            cell.source = new
+            clear_cell(cell)
             changed += 1
     if changed:
-        nbformat.write(notebook, path)
+        write(notebook, path)
     return changed
 
 
 def main(paths: list[str]) -> int:
-    for name in paths:
-        print(f"{name}: {sync(Path(name))} cell(s) updated")
+    for path in map(Path, paths) if paths else NOTEBOOKS:
+        print(f"{path.name}: {sync(path)} cell(s) updated")
     return 0
 
 
