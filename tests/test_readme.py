@@ -1,17 +1,26 @@
-"""The READMEs: generated tables, working links, the glossary the notebooks link to, real figures."""
+"""The READMEs: generated tables, working links, the glossary the notebooks link to, real figures.
+
+``test_generated_files_are_up_to_date`` fails when README.md's or notebooks/README.md's generated
+blocks, or a PNG in docs/figures/, differ from what ``make readme`` makes of the committed sources
+(the notebooks and docs/results/benchmark.json); ``test_committed_results_match_a_fresh_benchmark_run``
+(slow) re-runs the benchmark and holds the committed metrics to it.
+"""
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 
 import nbformat
 import pytest
-from conftest import NOTEBOOKS, ROOT, load_tool
 
-update_readme = load_tool("update_readme")
-export_figures = load_tool("export_figures")
-README = ROOT / "README.md"
-ROUTE = ROOT / "notebooks" / "README.md"
+from helpers.data import RECBOLE_VERSION
+from tools import export_figures, reading_time, update_readme
+from tools.notebook_tools import NOTEBOOKS, ROOT, read
+
+README = update_readme.README
+ROUTE = update_readme.ROUTE
 LINK = re.compile(r"\]\((?P<target>[^)\s]+)\)")
 ANCHOR = re.compile(r'<a id="(?P<id>[a-z0-9-]+)"></a>')
 
@@ -80,6 +89,16 @@ def test_results_table_from_benchmark_metrics():
     assert table.endswith("Best rating model: **tuned_mf**; best ranking model: **tuned_mf**.")
 
 
+def test_results_table_reads_metrics_nested_per_model():
+    """The benchmark may keep each model's metrics under "metrics", beside kind and family."""
+    nested = {**METRICS, "models": {
+        name: {"kind": entry["kind"], "family": "mf", "fit_seconds": entry["fit_seconds"],
+               "params": entry["params"],
+               "metrics": {k: v for k, v in entry.items() if k not in ("kind", "fit_seconds", "params")}}
+        for name, entry in METRICS["models"].items()}}
+    assert update_readme.results_table(nested) == update_readme.results_table(METRICS)
+
+
 def test_results_table_rejects_empty_metrics():
     with pytest.raises(ValueError, match="no models"):
         update_readme.results_table({"models": {}})
@@ -137,19 +156,96 @@ def test_glossary_links_in_notebooks_resolve():
                 assert fragment in anchors, f"{path.name} links to README.md#{fragment}: no such term"
 
 
-def test_readme_figures_export_from_the_notebooks(tmp_path):
-    available = {name: spec for name, spec in export_figures.FIGURES.items()
-                 if (ROOT / "notebooks" / spec[0]).exists()}
-    written = export_figures.export(available, out=tmp_path)
-    assert [p.name for p in written] == [f"{name}.png" for name in available]
-    assert all(p.read_bytes().startswith(b"\x89PNG") for p in written)
-    for name in export_figures.FIGURES:
-        assert (ROOT / "docs" / "figures" / f"{name}.png").exists(), "run tools/export_figures.py"
+def test_the_readme_figure_is_a_tagged_notebook_cell():
+    images = export_figures.figures()
+    assert "learning_curves" in images, "no cell is tagged figure:learning_curves any more"
+    assert all(png.startswith(b"\x89PNG") for png in images.values())
+    shown = set(re.findall(r"!\[[^\]]*\]\(docs/figures/([^)]+)\.png\)", README.read_text(encoding="utf-8")))
+    assert shown <= images.keys(), f"the README shows figures no notebook cell is tagged for: {shown - images.keys()}"
+
+
+def figure_notebook(path, *cells):
+    """A notebook of code cells, each given as (tags, outputs)."""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("plot()", metadata={"tags": tags},
+                                                                         outputs=outputs)
+                                               for tags, outputs in cells])
+    nbformat.write(notebook, path)
+    return path
+
+
+PNG = nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"})
+
+
+def test_export_writes_each_tagged_figure_and_removes_stale_ones(tmp_path):
+    first = figure_notebook(tmp_path / "01_a.ipynb", (["figure:curves"], [PNG]), (["other"], [PNG]))
+    second = figure_notebook(tmp_path / "02_b.ipynb", ([], [PNG]), (["hide", "figure:map"], [PNG]))
+    out = tmp_path / "figures"
+    out.mkdir()
+    (out / "renamed.png").write_bytes(b"old")
+    written = export_figures.export([first, second], out=out)
+    assert [p.name for p in written] == ["curves.png", "map.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["curves.png", "map.png"]
+    assert (out / "map.png").read_bytes() == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("cells, message", [
+    ([(["figure:curves"], [])], "no PNG output"),
+    ([(["figure:curves"], [PNG]), (["figure:curves"], [PNG])], "two cells are tagged"),
+    ([(["figure:"], [PNG])], "name the figure"),
+], ids=["no-png", "same-name", "no-name"])
+def test_a_bad_figure_tag_is_a_clear_error(tmp_path, cells, message):
+    with pytest.raises(ValueError, match=message):
+        export_figures.figures([figure_notebook(tmp_path / "01_a.ipynb", *cells)])
+
+
+def test_generated_files_are_up_to_date():
+    """README blocks, notebooks/README.md's block and docs/figures/ as `make readme` makes them
+    from the committed notebooks and docs/results/benchmark.json."""
+    expected = update_readme.generated()
+    stale = [path.relative_to(ROOT).as_posix() for path, content in expected.items()
+             if not path.exists() or path.read_bytes() != content]
+    untagged = [path.relative_to(ROOT).as_posix() for path in export_figures.OUT.glob("*.png")
+                if path not in expected]
+    assert not stale and not untagged, (
+        f"out of date: {stale}; in docs/figures/ but no cell is tagged for it: {untagged}. Run "
+        "`python -m tools.update_readme` (from the committed metrics) or `make readme` (re-runs "
+        "the benchmark first), and commit the result")
+
+
+def numbers(metrics: dict) -> dict[str, dict]:
+    """Every model's numeric results in a metrics.json, fit times aside (they vary)."""
+    return {name: {key: value for key, value in row.items() if key not in update_readme.SECONDS
+                   and isinstance(value, (int, float)) and not isinstance(value, bool)}
+            for name, row in update_readme.model_rows(metrics).items()}
+
+
+def test_committed_results_match_a_fresh_benchmark_run(tmp_path):
+    """Slow (the benchmark, about a minute): the committed metrics are what the models give now."""
+    update_readme.run_benchmark(out=tmp_path, metrics_path=tmp_path / "copy.json")
+    fresh = json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8"))
+    committed = json.loads(update_readme.METRICS.read_text(encoding="utf-8"))
+    fix = "the models changed since the last `make readme`: run it and commit docs/ and README.md"
+    assert numbers(fresh).keys() == numbers(committed).keys(), fix
+    for name, values in numbers(fresh).items():
+        assert values == pytest.approx(numbers(committed)[name], rel=1e-3, abs=1e-4), f"{name}: {fix}"
+    for best in ("best_rating_model", "best_ranking_model"):
+        assert fresh.get(best) == committed.get(best), fix
+
+
+def test_the_data_package_is_pinned_once():
+    """helpers/data.py's RECBOLE_VERSION is the pin: `make setup` installs that, the docs name it."""
+    dry_run = subprocess.run(["make", "-n", "-B", "setup"], cwd=ROOT,
+                             capture_output=True, text=True)
+    assert f"--no-deps recbole=={RECBOLE_VERSION}" in dry_run.stdout, dry_run.stdout + dry_run.stderr
+    for path in (README, ROOT / "data" / "README.md", ROOT / "requirements.txt"):
+        named = set(re.findall(r"recbole==([\w.]+)", path.read_text(encoding="utf-8")))
+        assert named <= {RECBOLE_VERSION}, (
+            f"{path.relative_to(ROOT)} names recbole {named}; helpers/data.py pins {RECBOLE_VERSION}")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_each_header_states_the_reading_time_the_formula_gives(path):
-    reading_time = load_tool("reading_time")
-    header = nbformat.read(path, as_version=4).cells[0].source
+    header = read(path).cells[0].source
     assert reading_time.time_row(path) in header, (
-        f"{path.name}: the Time row is not what tools/reading_time.py computes: run it")
+        f"{path.name}: the Time row is not what tools/reading_time.py computes: "
+        "run `python -m tools.reading_time`")

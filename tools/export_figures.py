@@ -1,51 +1,53 @@
 """Export the README's figures from the committed notebooks' outputs into docs/figures/.
 
-    python tools/export_figures.py      # every figure in FIGURES, after `make notebooks`
+    python -m tools.export_figures      # after `make notebooks`; `make readme` runs it too
 
-A figure is named by the notebook and a line of the code cell that draws it; the first PNG that
-cell outputs is written to ``docs/figures/<name>.png``. The README shows only figures made this
-way, so every image in it is one a reader gets by running the notebook.
+A figure is a code cell tagged ``figure:<name>`` (in its ``metadata.tags``; JupyterLab's
+property inspector edits them): its first PNG output is written to ``docs/figures/<name>.png``.
+Every tagged cell of every notebook is exported, and a PNG in docs/figures/ that no tag names any
+more is removed, so every image there is one a reader gets by running a notebook.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import sys
 from pathlib import Path
 
-import nbformat
+from tools.notebook_tools import NOTEBOOKS, ROOT, first_png, read, tagged_cells
 
-ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "figures"
-# name: (notebook, a line of the code cell that draws the figure)
-FIGURES = {
-    "learning_curves": ("04_evaluation_and_baselines.ipynb", "for name, history, color in curves:"),
-}
+TAG = "figure:"
 
 
-def figure_png(notebook_path: Path, cell_line: str) -> bytes:
-    """The first PNG output of the first code cell that has ``cell_line`` as one of its lines."""
-    notebook = nbformat.read(notebook_path, as_version=4)
-    for cell in notebook.cells:
-        if cell.cell_type != "code" or cell_line.strip() not in map(str.strip,
-                                                                     cell.source.splitlines()):
-            continue
-        for output in cell.outputs:
-            if "image/png" in output.get("data", {}):
-                return base64.b64decode(output["data"]["image/png"])
-        raise ValueError(f"{notebook_path.name}: the cell with {cell_line!r} has no PNG output: "
-                         "run `make notebooks` first")
-    raise ValueError(f"{notebook_path.name}: no code cell has the line {cell_line!r}: update "
-                     "FIGURES in tools/export_figures.py")
+def figures(notebooks: list[Path] = NOTEBOOKS) -> dict[str, bytes]:
+    """``{name: PNG}`` of every code cell tagged ``figure:<name>`` in ``notebooks``."""
+    found, where = {}, {}
+    for path in notebooks:
+        for name, cell in tagged_cells(read(path), TAG):
+            if cell.cell_type != "code" or not name:
+                raise ValueError(f"{path.name}: the tag '{TAG}{name}' must be on a code cell and "
+                                 f"name the figure ('{TAG}learning_curves')")
+            if name in found:
+                raise ValueError(f"two cells are tagged '{TAG}{name}': in {where[name]} and "
+                                 f"{path.name}; give each figure its own name")
+            png = first_png(cell)
+            if png is None:
+                raise ValueError(f"{path.name}: the cell tagged '{TAG}{name}' has no PNG output: "
+                                 "run `make notebooks` first")
+            found[name], where[name] = png, path.name
+    return found
 
 
-def export(figures: dict[str, tuple[str, str]] = FIGURES, notebooks: Path = ROOT / "notebooks",
-           out: Path = OUT) -> list[Path]:
+def export(notebooks: list[Path] = NOTEBOOKS, out: Path = OUT) -> list[Path]:
+    """Write every figure into ``out`` (only those that changed) and remove untagged PNGs."""
+    images = figures(notebooks)
     out.mkdir(parents=True, exist_ok=True)
+    for stale in out.glob("*.png"):
+        if stale.stem not in images:
+            stale.unlink()
     written = []
-    for name, (notebook, cell_line) in figures.items():
-        png = figure_png(notebooks / notebook, cell_line)
+    for name, png in images.items():
         target = out / f"{name}.png"
         if not target.exists() or target.read_bytes() != png:
             target.write_bytes(png)

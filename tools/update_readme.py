@@ -1,13 +1,19 @@
-"""Regenerate the tables in README.md and notebooks/README.md from their sources, never by hand.
+"""Regenerate the generated parts of README.md and notebooks/README.md, never by hand.
 
-    python tools/update_readme.py          # series tables from the notebooks' header blocks, and
-                                           # the results table from build/benchmark/metrics.json
-    python tools/update_readme.py --run    # first run `python -m helpers.benchmark` to write it
+    make readme                          # re-run the benchmark, then regenerate everything below
+    python -m tools.update_readme        # regenerate from the committed sources only (seconds)
+    python -m tools.update_readme --run  # what `make readme` runs: the benchmark first
 
-Blocks between ``<!-- series:start -->`` and ``<!-- series:end -->`` get the route through the
-series (title, what you learn, time, prerequisites: read from each ``notebooks/NN_*.ipynb``
-header table). The block between ``<!-- results:start -->`` and ``<!-- results:end -->`` in
-README.md gets the benchmark's results table; without a metrics.json it is left as it is.
+Generated, each from a committed source (``tests/test_readme.py`` fails when one is out of date):
+- the blocks between ``<!-- series:start -->`` and ``<!-- series:end -->`` in both READMEs: the
+  route through the series (title, what you learn, time, prerequisites), read from each
+  ``notebooks/NN_*.ipynb`` header table;
+- the block between ``<!-- results:start -->`` and ``<!-- results:end -->`` in README.md: the
+  results table, from ``docs/results/benchmark.json``, the metrics.json of the benchmark run
+  behind the README (``--run`` runs ``python -m helpers.benchmark --out build/benchmark`` and
+  copies its metrics.json there);
+- the figures in ``docs/figures/``: the PNG of every notebook cell tagged ``figure:<name>``
+  (``tools/export_figures.py``).
 """
 
 from __future__ import annotations
@@ -15,14 +21,18 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
+from tools import export_figures
+from tools.notebook_tools import NOTEBOOKS, ROOT, read
 
-ROOT = Path(__file__).resolve().parent.parent
-METRICS = ROOT / "build" / "benchmark" / "metrics.json"
+README = ROOT / "README.md"
+ROUTE = ROOT / "notebooks" / "README.md"
+METRICS = ROOT / "docs" / "results" / "benchmark.json"  # committed: the run behind the README
+BENCHMARK_OUT = ROOT / "build" / "benchmark"
 HEADER_ROWS = {"learn": "You will learn", "time": "Time", "prerequisites": "Prerequisites"}
 ROW = re.compile(r"^\|\s*\*\*(?P<name>[^*|]+)\*\*\s*\|\s*(?P<value>.*?)\s*\|\s*$")
 # metric columns in this order when present; any other numeric metric follows
@@ -34,7 +44,7 @@ LABELS = {"rmse": "RMSE", "mae": "MAE", "precision@10": "precision@10", "recall@
 
 def notebook_header(path: Path) -> dict[str, str]:
     """Title and header-table rows of a series notebook; ValueError if one is missing."""
-    cells = nbformat.read(path, as_version=4).cells
+    cells = read(path).cells
     first = cells[0].source if cells and cells[0].cell_type == "markdown" else ""
     lines = first.splitlines()
     if not lines or not lines[0].startswith("# "):
@@ -65,12 +75,10 @@ def series_table(notebooks: list[Path], link_prefix: str = "") -> str:
 
 
 def model_rows(metrics: dict) -> dict[str, dict]:
-    """``{model: {metric: value}}`` from metrics.json, whether models sit under "models" or at
-    the top level, as a mapping or as a list of records with a "name"/"model" field."""
-    models = metrics.get("models", metrics)
-    if isinstance(models, list):
-        return {str(m.get("name", m.get("model"))): m for m in models}
-    return {name: values for name, values in models.items() if isinstance(values, dict)}
+    """``{model: {field: value}}`` from a metrics.json's ``models``; a model's ``metrics`` (if
+    the benchmark nests them) are flattened in beside ``kind``, ``params`` and ``fit_seconds``."""
+    return {name: {**{k: v for k, v in entry.items() if k != "metrics"}, **entry.get("metrics", {})}
+            for name, entry in metrics.get("models", {}).items() if isinstance(entry, dict)}
 
 
 def format_value(value: object, seconds: bool = False) -> str:
@@ -126,34 +134,50 @@ def replace_block(text: str, name: str, content: str) -> str:
     return f"{before}{start}\n{content}\n{end}{after}"
 
 
-def run_benchmark(metrics_path: Path) -> None:
-    subprocess.run([sys.executable, "-m", "helpers.benchmark", "--out", str(metrics_path.parent)],
-                   cwd=ROOT, check=True)
+def run_benchmark(out: Path = BENCHMARK_OUT, metrics_path: Path = METRICS) -> None:
+    """Run ``python -m helpers.benchmark`` into ``out``; its metrics.json becomes ``metrics_path``."""
+    subprocess.run([sys.executable, "-m", "helpers.benchmark", "--out", str(out)], cwd=ROOT,
+                   check=True)
+    metrics_path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(out / "metrics.json", metrics_path)
+
+
+def readme_texts(notebooks: list[Path] = NOTEBOOKS, metrics_path: Path = METRICS) -> dict[Path, str]:
+    """README.md and notebooks/README.md as they should read: their blocks regenerated."""
+    if not metrics_path.exists():
+        raise FileNotFoundError(f"{metrics_path} not found: run `make readme`, which runs the "
+                                "benchmark and writes it")
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    readme = replace_block(README.read_text(encoding="utf-8"), "series",
+                           series_table(notebooks, link_prefix="notebooks/"))
+    readme = replace_block(readme, "results", results_table(metrics))
+    route = replace_block(ROUTE.read_text(encoding="utf-8"), "series", series_table(notebooks))
+    return {README: readme, ROUTE: route}
+
+
+def generated(notebooks: list[Path] = NOTEBOOKS, metrics_path: Path = METRICS) -> dict[Path, bytes]:
+    """Every file ``make readme`` writes, with the content the committed sources give it."""
+    files = {path: text.encode("utf-8") for path, text in readme_texts(notebooks, metrics_path).items()}
+    files |= {export_figures.OUT / f"{name}.png": png
+              for name, png in export_figures.figures(notebooks).items()}
+    return files
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--metrics", type=Path, default=METRICS)
-    parser.add_argument("--run", action="store_true", help="run the benchmark first")
+    parser.add_argument("--run", action="store_true",
+                        help=f"first run the benchmark and copy its metrics.json to "
+                             f"{METRICS.relative_to(ROOT)}")
     args = parser.parse_args(argv)
     if args.run:
-        run_benchmark(args.metrics)
-
-    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    readme, route = ROOT / "README.md", ROOT / "notebooks" / "README.md"
-    text = replace_block(readme.read_text(encoding="utf-8"), "series",
-                         series_table(notebooks, link_prefix="notebooks/"))
-    if args.metrics.exists():
-        metrics = json.loads(args.metrics.read_text(encoding="utf-8"))
-        text = replace_block(text, "results", results_table(metrics))
-        print(f"results table from {args.metrics}")
-    else:
-        print(f"{args.metrics} not found: results table left as it is "
-              "(run with --run, or `python -m helpers.benchmark --out build/benchmark`)")
-    readme.write_text(text, encoding="utf-8")
-    route.write_text(replace_block(route.read_text(encoding="utf-8"), "series",
-                                   series_table(notebooks)), encoding="utf-8")
-    print(f"series tables: {len(notebooks)} notebooks, in README.md and notebooks/README.md")
+        run_benchmark()
+    for path, text in readme_texts().items():
+        changed = path.read_text(encoding="utf-8") != text
+        path.write_text(text, encoding="utf-8")
+        print(f"{path.relative_to(ROOT)}: {'updated' if changed else 'up to date'}")
+    for path in export_figures.export():
+        print(f"{path.relative_to(ROOT)}: exported")
+    print(f"series tables from {len(NOTEBOOKS)} notebooks, results from {METRICS.relative_to(ROOT)}")
     return 0
 
 
