@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import ast
 import importlib
-import re
 from pathlib import Path
 
 import pytest
-from conftest import NOTEBOOKS, ROOT, read_notebook
 
-MARKER = re.compile(r"^# Saved in helpers/(?P<module>[\w/]+)\.py\s*$")
+from conftest import NOTEBOOKS, ROOT, read_notebook
+from tools.notebook_tools import SAVED_IN
 
 
 def _statements(source: str) -> tuple[dict[str, str], set[str]]:
@@ -53,7 +52,7 @@ def saved_cells():
     for path in NOTEBOOKS:
         for number, cell in enumerate(read_notebook(path)["cells"]):
             source = "".join(cell["source"])
-            match = MARKER.match(source.splitlines()[0]) if source.strip() else None
+            match = SAVED_IN.match(source.splitlines()[0]) if source.strip() else None
             if cell["cell_type"] == "code" and match:
                 module = "helpers." + match["module"].replace("/", ".")
                 yield pytest.param(module, source, id=f"{path.stem}:cell{number}:{module}")
@@ -120,4 +119,4 @@ def test_every_unshown_helper_a_notebook_imports_is_named_a_utility():
 
     for path, expected in utilities_note.expected_sources(NOTEBOOKS).items():
         current = utilities_note.setup_cell(nbformat.read(path, as_version=4), path.name).source
-        assert current == expected, f"{path.name}: run `python tools/utilities_note.py`"
+        assert current == expected, f"{path.name}: run `python -m tools.utilities_note`"

@@ -7,7 +7,7 @@ the notebook as a utility, not part of the lesson, with a link to its source. Th
 that sentence between ``<!-- utilities:start -->`` and ``<!-- utilities:end -->`` in the markdown
 cell holding ``## Setup``; ``tests/test_helpers_match_notebooks.py`` checks it is up to date.
 
-    python tools/utilities_note.py      # after changing a notebook's imports or saved cells
+    python -m tools.utilities_note      # after changing a notebook's imports or saved cells
 """
 
 from __future__ import annotations
@@ -19,12 +19,11 @@ import re
 import sys
 from pathlib import Path
 
-import nbformat
+if __package__ in (None, ""):  # run as a script: the repository root on the path
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tools.notebook_tools import NOTEBOOKS, ROOT, SAVED_IN, read, write
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 BLOCK = re.compile(r"<!-- utilities:start -->.*?<!-- utilities:end -->", re.DOTALL)
-SAVED = re.compile(r"^# Saved in helpers/")
 
 
 def _code_cells(notebook) -> list[ast.Module]:
@@ -43,7 +42,7 @@ def shown_names(notebooks) -> set[str]:
     names = set()
     for notebook in notebooks:
         for source, tree in _code_cells(notebook):
-            if SAVED.match(source):
+            if source and SAVED_IN.match(source.splitlines()[0]):
                 for node in tree.body:
                     if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
                         names.add(node.name)
@@ -82,7 +81,7 @@ def setup_cell(notebook, name: str):
 
 def expected_sources(paths: list[Path]) -> dict[Path, str]:
     """Each notebook's Setup cell as it should read."""
-    notebooks = {path: nbformat.read(path, as_version=4) for path in paths}
+    notebooks = {path: read(path) for path in paths}
     shown = shown_names(notebooks.values())
     result = {}
     for path, notebook in notebooks.items():
@@ -94,13 +93,12 @@ def expected_sources(paths: list[Path]) -> dict[Path, str]:
 
 
 def main() -> int:
-    paths = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    for path, source in expected_sources(paths).items():
-        notebook = nbformat.read(path, as_version=4)
+    for path, source in expected_sources(NOTEBOOKS).items():
+        notebook = read(path)
         cell = setup_cell(notebook, path.name)
         if cell.source != source:
             cell.source = source
-            nbformat.write(notebook, path)
+            write(notebook, path)
             print(f"{path.name}: utilities sentence updated")
     return 0
 
