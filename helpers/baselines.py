@@ -55,6 +55,7 @@ import pandas as pd
 
 from helpers.checks import lookup_or, train_arrays
 
+
 class GlobalMean:
     """Predict the mean train rating for every (user, item) pair: the baseline of all baselines."""
 

@@ -295,16 +295,6 @@ def fold_in_ranking_users(rated: np.ndarray, item_embeddings: np.ndarray, item_b
     return vectors
 
 
-def fold_in_ranking_user(item_index, item_embeddings: np.ndarray, item_bias: np.ndarray,
-                         l2: float = 10.0, steps: int = 6) -> np.ndarray:
-    """One new user's vector for the softmax ranking model: ``fold_in_ranking_users`` for one row."""
-    item_embeddings = np.asarray(item_embeddings, dtype=np.float64)
-    item_index = check_new_user(item_index, item_embeddings)
-    rated = np.zeros((1, len(item_embeddings)), dtype=bool)
-    rated[0, item_index] = True
-    return fold_in_ranking_users(rated, item_embeddings, item_bias, l2, steps)[0]
-
-
 def recommend_for_new_user(scores: np.ndarray, rated_item_ids, encoding: IdEncoding,
                            movies: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     """The top ``n`` movies for a new user from their ``scores`` (n_items), without the movies

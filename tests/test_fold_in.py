@@ -8,7 +8,6 @@ import pytest
 
 from helpers.data import encode_ids
 from helpers.recommend import (
-    fold_in_ranking_user,
     fold_in_ranking_users,
     fold_in_user,
     new_user_ratings,
@@ -135,7 +134,9 @@ def test_ranking_fold_in_finds_the_users_taste(items):
     item_embeddings, item_bias = items
     taste = np.array([2.0, 0.0, 0.0, 0.0, 0.0])  # a user who loves factor 0
     liked = np.argsort(-(item_embeddings @ taste))[:10]
-    vector = fold_in_ranking_user(liked, item_embeddings, item_bias, l2=1.0)
+    rated = np.zeros((1, N_ITEMS), dtype=bool)
+    rated[0, liked] = True
+    vector = fold_in_ranking_users(rated, item_embeddings, item_bias, l2=1.0)[0]
     logits = item_embeddings @ vector + item_bias
     shares = np.exp(logits - logits.max())
     shares /= shares.sum()
@@ -144,10 +145,6 @@ def test_ranking_fold_in_finds_the_users_taste(items):
     assert vector[0] > np.abs(vector[1:]).max()  # it found the factor the user likes
     top20 = np.argsort(-logits)[:20]
     assert len(set(top20) & set(liked)) >= 5
-    with pytest.raises(ValueError, match="rated nothing"):
-        fold_in_ranking_user([], item_embeddings, item_bias)
-    with pytest.raises(ValueError, match="unknown item index"):
-        fold_in_ranking_user([N_ITEMS + 3], item_embeddings, item_bias)
 
 
 def test_recommend_for_new_user_leaves_out_rated_movies(synthetic):
@@ -174,8 +171,8 @@ def test_ranking_fold_in_of_many_users_at_once_matches_one_by_one(items):
         rated[row, rng.choice(N_ITEMS, n, replace=False)] = True
     vectors = fold_in_ranking_users(rated, item_embeddings, item_bias, l2=3.0)
     for row in range(6):
-        alone = fold_in_ranking_user(np.flatnonzero(rated[row]), item_embeddings, item_bias, l2=3.0)
-        np.testing.assert_allclose(vectors[row], alone, atol=1e-10)
+        alone = fold_in_ranking_users(rated[row:row + 1], item_embeddings, item_bias, l2=3.0)
+        np.testing.assert_allclose(vectors[row], alone[0], atol=1e-10)  # each row on its own
     more_steps = fold_in_ranking_users(rated, item_embeddings, item_bias, l2=3.0, steps=30)
     np.testing.assert_allclose(vectors, more_steps, atol=1e-8)  # 6 steps have converged
     rated[4] = False
