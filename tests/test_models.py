@@ -199,3 +199,25 @@ def test_an_untested_keras_release_fails_loudly_at_import():
     for version in (f"{low[0]}.{low[1] - 1}.0", f"{high[0]}.{high[1] + 1}.0", "4.0.0"):
         with pytest.raises(ImportError, match="make setup"):
             _check_keras_version(version)
+
+
+def test_one_api_for_every_model(data):
+    """Every build_* returns a compiled model whose inputs are named user_index (and item_index);
+    every fit_* takes (train, n_users, n_items, seed=…, **overrides) and returns (model, history)."""
+    from helpers.dnn import build_dnn, fit_dnn
+    from helpers.models import build_mf
+    from helpers.nonnegative import build_factor_mf, fit_factor_mf
+    from helpers.ranking import build_ranking_model, fit_ranking_model
+
+    built = {"classic": build_classic_mf(5, 7), "mf": build_mf(5, 7, k=3, learning_rate=0.01),
+             "tuned": build_tuned_mf(5, 7, 3.5), "dnn": build_dnn(5, 7, 3.5),
+             "factor": build_factor_mf(5, 7, 3.5), "ranking": build_ranking_model(5, 7)}
+    for name, model in built.items():
+        assert model.compiled and model.optimizer is not None, f"build_* of {name} is not compiled"
+        expected = ["user_index"] if name == "ranking" else ["user_index", "item_index"]
+        assert [tensor.name for tensor in model.inputs] == expected, name
+    encoded, n_users, n_items = data
+    for fit in (fit_classic_mf, fit_tuned_mf, fit_dnn, fit_factor_mf, fit_ranking_model):
+        model, history = fit(encoded, n_users, n_items, seed=1, epochs=1)
+        assert list(history.epoch) == [0], fit.__name__  # one epoch, as asked
+        assert model.name and history.model is model
