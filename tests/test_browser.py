@@ -21,10 +21,10 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
 from browser_lab import CHROMIUM, CHROMIUM_ARGS, JupyterLabServer
-from conftest import NOTEBOOKS, ROOT
+
+from tools.notebook_tools import NOTEBOOKS, NOTEBOOKS_DIR, ROOT, read
 
 try:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -106,7 +106,7 @@ def require_browser() -> None:
 
 def expected_from(path: Path) -> tuple[int, int]:
     """Code cells to run, and figures to draw, according to the committed notebook."""
-    notebook = nbformat.read(path, as_version=4)
+    notebook = read(path)
     code_cells = [c for c in notebook.cells if c.cell_type == "code" and c.source.strip()]
     # JupyterLab shows PNG, JPEG and SVG outputs alike as an <img> in the output area
     figures = sum(any(mime.startswith("image/") for mime in output.get("data", {}))
@@ -118,7 +118,7 @@ def expected_from(path: Path) -> tuple[int, int]:
 def lab(tmp_path_factory):
     require_browser()
     workdir = tmp_path_factory.mktemp("jupyterlab")
-    with JupyterLabServer(ROOT / "notebooks", workdir) as server:
+    with JupyterLabServer(NOTEBOOKS_DIR, workdir) as server:
         # the kernel runs in the copy, outside the repo, as a learner's `make lab` kernel does
         probe = subprocess.run([sys.executable, "-c", "import helpers"], cwd=server.root,
                                env=server.environment(), capture_output=True, text=True)

@@ -123,7 +123,12 @@ def build_student(notebooks: Path = NOTEBOOKS_DIR,
         stale.unlink()
     written = []
     for path in sources:
-        write(student_notebook(read(path)), out / path.name)
+        try:
+            copy = student_notebook(read(path))
+        except nbformat.ValidationError as error:
+            raise ValueError(f"{path.name}: its student copy is not a valid notebook: "
+                             f"{error.message} (fix the notebook; a cell id needs nbformat 4.5)") from None
+        write(copy, out / path.name)
         written.append(out / path.name)
     route = notebooks / "README.md"
     # the route and glossary, without the parts marked for teachers and maintainers
