@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from helpers.baselines import Biases, GlobalMean, ItemMean, known_pairs
-from helpers.data import encode_ids, random_split
+from helpers.data import encode_ids, movielens_split
 from helpers.metrics import rmse
 
 
@@ -108,9 +108,9 @@ def test_bad_settings_are_refused():
         Biases(n_sweeps=0)
 
 
-def test_on_movielens_each_baseline_beats_the_one_before(movielens):
-    encoded, _ = encode_ids(*movielens)
-    train, test = random_split(encoded)
+def test_on_movielens_each_baseline_beats_the_one_before():
+    split = movielens_split()
+    train, test = split.train, split.test
     errors = [rmse(test["rating"], model.fit(train).predict(test["user_index"], test["item_index"]))
               for model in (GlobalMean(), ItemMean(), Biases())]
     assert errors[0] > errors[1] > errors[2]

@@ -185,11 +185,9 @@ def test_ranking_fold_in_of_many_users_at_once_matches_one_by_one(items):
 def test_bias_only_fold_in_is_the_biases_user_update_on_movielens(movielens):
     # with k = 0 the ridge solution is notebook 04's ALS step for one user: fold-in re-derives it
     from helpers.baselines import Biases
-    from helpers.data import random_split
+    from helpers.data import movielens_split
 
-    ratings, movies = movielens
-    encoded, _ = encode_ids(ratings, movies)
-    train, _ = random_split(encoded)
+    train = movielens_split().train
     biases = Biases(reg_user=15.0).fit(train)
     no_vectors = np.zeros((len(biases.item_bias_), 0))
     for user in (0, 41, 500):

@@ -11,8 +11,8 @@ import json
 
 import numpy as np
 import pytest
-from conftest import ROOT, read_notebook
 
+from conftest import ROOT, read_notebook
 from helpers import experiments
 from helpers.records import read_records
 from helpers.selection import paired_interval
@@ -77,13 +77,12 @@ def test_prose_quotes_the_recorded_test_numbers(records):
 
 
 def test_final_recipe_reproduces_on_the_real_split(records):
-    from helpers.data import encode_ids, load_movielens_100k, random_split
+    from helpers.data import movielens_split
     from helpers.metrics import rmse
     from helpers.models import fit_tuned_mf, predict_ratings
 
-    ratings, movies = load_movielens_100k()
-    encoded, encoding = encode_ids(ratings, movies)
-    train, test = random_split(encoded)
+    split = movielens_split()
+    train, test, encoding = split.train, split.test, split.encoding
     model, _ = fit_tuned_mf(train, encoding.n_users, encoding.n_items)
     predicted = predict_ratings(model, test["user_index"], test["item_index"])
     assert np.isfinite(predicted).all() and predicted.min() > 0.5 and predicted.max() < 5.5

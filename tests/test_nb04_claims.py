@@ -9,10 +9,10 @@ states. No test parses printed text.
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from helpers.baselines import Biases, GlobalMean, ItemMean
-from helpers.data import encode_ids, random_split, temporal_split
+from helpers.data import movielens_split
 from helpers.metrics import mae, rmse
 from helpers.records import read_records
 
@@ -48,9 +48,9 @@ def test_the_dnn_is_measurably_behind_the_tuned_mf_on_validation(records):
 
 
 @pytest.mark.parametrize("split", ["random", "temporal"])
-def test_baselines_match_a_fresh_computation(movielens, reported, split):
-    encoded, _ = encode_ids(*movielens)
-    train, test = random_split(encoded) if split == "random" else temporal_split(encoded)
+def test_baselines_match_a_fresh_computation(reported, split):
+    data = movielens_split(split)
+    train, test = data.train, data.test
     for name, model in [("global mean", GlobalMean()), ("item mean", ItemMean()),
                         ("biases", Biases())]:
         predicted = model.fit(train).predict(test["user_index"], test["item_index"])

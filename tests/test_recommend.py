@@ -187,10 +187,11 @@ def test_top_n_frame_by_hand_drops_padding():
         top_n_frame(top_items[:1], TINY_ENCODING)
 
 
-def test_real_data_recommendations_never_repeat_a_rated_movie(movielens):
-    ratings, movies = movielens
-    encoded_ratings, encoding = encode_ids(ratings, movies)
-    train, _ = random_split(encoded_ratings)
+def test_real_data_recommendations_never_repeat_a_rated_movie():
+    from helpers.data import movielens_split
+
+    split = movielens_split()
+    train, encoding, movies = split.train, split.encoding, split.movies
     counts = np.bincount(train["item_index"], minlength=encoding.n_items).astype(float)
     scores = np.broadcast_to(counts, (encoding.n_users, encoding.n_items))
     top_items = top_n(scores, seen_mask(train, encoding.n_users, encoding.n_items), 10)
