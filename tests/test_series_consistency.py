@@ -12,8 +12,8 @@ import nbformat
 import pytest
 
 from conftest import NOTEBOOKS
+from tools.notebook_tools import DETAILS
 
-DETAILS = re.compile(r"<details\b.*?</details>", re.DOTALL | re.IGNORECASE)
 CHECK = re.compile(r"\bexercises\.(q\d+)\.check\(")
 
 
