@@ -1,35 +1,28 @@
-"""Notebook 01's exercises: each hidden solution passes its checker; wrong answers do not."""
+"""Notebook 01's exercises: the notebook's own hidden solutions pass their checkers, and typical
+mistakes fail with feedback that names them (how: ``helpers.exercises.testing``).
+"""
 
 from __future__ import annotations
 
-from helpers.data import encode_ids, split_report, temporal_split
+from conftest import run_solution
 from helpers.exercises import nb01 as exercises
+from helpers.exercises.testing import NotebookExercises
+
+MISTAKES = [
+    (1, {"answer = len": "answer = 100 * len"}, "percentage"),
+    (1, {'ratings["user_id"].nunique()': 'len(ratings["user_id"])'}, "distinct users"),
+    (2, {">= 100": "> 100"}, "more than 100"),
+    (2, {'groupby("user_id")': 'groupby("item_id")'}, "counts movies"),
+    (3, {'stats[stats["size"] >= 200]': "stats"}, "fewer than 200 ratings"),
+    (3, {'stats[stats["size"] >= 200]["mean"]': 'stats["size"]'}, "most rated movie"),
+    (3, {'answer = movies.set_index("item_id").loc[best, "title"]': "answer = best"}, "title"),
+    (4, {"answer = encoding.item_index(star_wars)[0]": "answer = star_wars.item()"}, "item_id"),
+    (5, {"temporal_split(ratings)": "random_split(ratings)"}, "random split"),
+    (5, {'["test_items_unseen"]': '["test_rows_unseen_item"]'}, "counts test rows"),
+]
 
 
-def test_solutions_pass(movielens):
-    ratings, movies = movielens
-    assert exercises.q1.check(len(ratings) / (ratings["user_id"].nunique() * len(movies)))
-    assert exercises.q2.check((ratings.groupby("user_id").size() >= 100).sum())
-    stats = ratings.groupby("item_id")["rating"].agg(["mean", "size"])
-    best = stats[stats["size"] >= 200]["mean"].idxmax()
-    assert exercises.q3.check(movies.set_index("item_id").loc[best, "title"])
-    _, encoding = encode_ids(ratings, movies)
-    star_wars = movies.loc[movies["title"] == "Star Wars", "item_id"]
-    assert exercises.q4.check(encoding.item_index(star_wars)[0])
-    temporal_train, temporal_test = temporal_split(ratings)
-    assert exercises.q5.check(split_report(temporal_train, temporal_test)["test_items_unseen"])
-
-
-def test_wrong_answers_fail(capsys):
-    assert not exercises.q1.check(6.3)  # a percentage, not a fraction
-    assert "too high" in capsys.readouterr().out
-    assert not exercises.q2.check(0)
-    assert not exercises.q3.check("Close Shave, A")  # best mean, but under 200 ratings
-    assert not exercises.q4.check(50)  # the id, not the index
-    assert not exercises.q5.check(...)
-    assert "replace `...`" in capsys.readouterr().out
-
-
-def test_hint_prints(capsys):
-    exercises.q3.hint()
-    assert capsys.readouterr().out.startswith("💡 Hint:")
+class TestExercises(NotebookExercises):
+    exercises = exercises
+    run_solution = staticmethod(run_solution)
+    mistakes = MISTAKES

@@ -1,81 +1,46 @@
-"""Notebook 02's exercises: each hidden solution passes its checker; wrong answers do not.
-
-The solutions are run from the notebook's <details> blocks themselves, so a solution that drifts
-from its checker fails here.
+"""Notebook 02's exercises: the notebook's own hidden solutions pass their checkers, and typical
+mistakes fail with feedback that names them (how: ``helpers.exercises.testing``).
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
-from conftest import ROOT, notebook_solutions, run_solution
 
+from conftest import run_solution
 from helpers.exercises import nb02 as exercises
+from helpers.exercises import standard_split
+from helpers.exercises.testing import NotebookExercises
 
-NOTEBOOK = ROOT / "notebooks" / "02_keras_matrix_factorization.ipynb"
-
-
-@pytest.fixture(scope="module")
-def solutions() -> dict[int, str]:
-    found = notebook_solutions(NOTEBOOK)
-    assert set(found) == {1, 2}
-    return found
-
-
-@pytest.fixture(scope="module")
-def namespace():
-    """What the notebook has defined by the time a reader reaches the exercises."""
-    import keras
-    from keras import layers
-
-    from helpers.data import encode_ids, load_movielens_100k, random_split
-    from helpers.models import fit_classic_mf
-    from helpers.selection import carve_validation
-
-    ratings, movies = load_movielens_100k()
-    encoded, encoding = encode_ids(ratings, movies)
-    train, _ = random_split(encoded)
-    fit_part, _ = carve_validation(train)
-    return {"keras": keras, "layers": layers, "np": np, "exercises": exercises,
-            "fit_classic_mf": fit_classic_mf, "train": train, "n_users": encoding.n_users,
-            "n_items": encoding.n_items, "global_mean": float(fit_part["rating"].mean())}
+UNTRAINED = "single_factor = build_classic_mf(n_users, n_items, k=1)\n"
+MISTAKES = [
+    (1, UNTRAINED + 'answer = single_factor.get_layer("item_embedding").get_weights()[0][:, 0]',
+     "did you train"),
+    (1, UNTRAINED + 'answer = single_factor.get_layer("user_embedding").get_weights()[0][:, 0]',
+     "one number per user"),
+    (2, "answer = build_classic_mf(n_users, n_items)", "no layer named 'user_bias'"),
+    (2, {"user_vector, item_vector]), user_bias, item_bias]": "user_vector, item_vector]), item_bias]"},
+     "add its output into the prediction"),
+    (2, {"layers.Rescaling(1.0, offset=global_mean)(score)":
+         'layers.Rescaling(4.0, offset=1.0)(layers.Activation("sigmoid")(score))'},
+     "no squashing"),
+]
 
 
-def test_solution_1_passes(solutions, namespace):
-    scope = run_solution(solutions[1], namespace)
-    assert exercises.q1.check(scope["answer"])
+class TestExercises(NotebookExercises):
+    exercises = exercises
+    run_solution = staticmethod(run_solution)
+    mistakes = MISTAKES
+
+    def computed(self) -> dict:
+        from helpers.selection import carve_validation
+
+        fit_part, validation = carve_validation(standard_split().train)
+        return {"fit_part": fit_part, "validation": validation,
+                "global_mean": float(fit_part["rating"].mean())}
 
 
-def test_solution_2_passes(solutions, namespace):
-    scope = run_solution(solutions[2], namespace)
-    assert exercises.q2.check(scope["answer"])
-
-
-def test_wrong_answers_fail(namespace, capsys):
-    keras, layers = namespace["keras"], namespace["layers"]
-    n_users, n_items = namespace["n_users"], namespace["n_items"]
-    from helpers.models import build_classic_mf, build_tuned_mf
-
-    assert not exercises.q2.check(...)
-    assert "replace `...`" in capsys.readouterr().out
-    assert not exercises.q2.check(build_classic_mf(n_users, n_items))  # no bias layers
-    assert "user_bias" in capsys.readouterr().out
-    assert not exercises.q2.check(build_tuned_mf(n_users, n_items, 3.5))  # squashed output
-    assert "no squashing" in capsys.readouterr().out
-
-    user = keras.Input(shape=(), dtype="int32")
-    item = keras.Input(shape=(), dtype="int32")
-    unused = layers.Embedding(n_users, 1, name="user_bias")(user)  # built, but not in the output
-    layers.Embedding(n_items, 1, name="item_bias")(item)
-    vectors = layers.Dot(axes=1)([layers.Embedding(n_users, 4)(user), layers.Embedding(n_items, 4)(item)])
-    not_added = keras.Model([user, item], [vectors, unused])
-    assert not exercises.q2.check(not_added)
-
-    assert not exercises.q1.check(np.zeros(n_items))
-    assert not exercises.q1.check(np.zeros(10))
-    assert not exercises.q1.check(np.random.default_rng(0).normal(size=n_items))
-
-
-def test_hint_prints(capsys):
-    exercises.q1.hint()
-    assert capsys.readouterr().out.startswith("💡 Hint:")
+def test_answers_of_the_wrong_kind(capsys):
+    assert not exercises.q2.check(np.zeros(3))
+    assert "Keras model" in capsys.readouterr().out
+    assert not exercises.q1.check(np.zeros(standard_split().encoding.n_items))
+    assert "all the numbers are the same" in capsys.readouterr().out

@@ -1,56 +1,32 @@
-"""Notebook 04's exercises: each hidden solution passes its checker; wrong answers do not."""
+"""Notebook 04's exercises: the notebook's own hidden solutions pass their checkers, and typical
+mistakes fail with feedback that names them (how: ``helpers.exercises.testing``).
+"""
 
 from __future__ import annotations
 
-import pytest
-
-from helpers.baselines import Biases, ItemMean
-from helpers.data import encode_ids, random_split, temporal_split
+from conftest import run_solution
 from helpers.exercises import nb04 as exercises
-from helpers.metrics import mae, rmse
+from helpers.exercises.testing import NotebookExercises
+
+ITEM_MEAN = 'ItemMean().fit(train).predict(test["user_index"], test["item_index"])'
+MISTAKES = [
+    (1, {"answer = mae(": "answer = rmse("}, "asks for the MAE"),
+    (1, {"user_index": "item_index"}, "item mean"),
+    (1, {"user_means = train.groupby": "user_means = split.ratings.groupby"},
+     "include the test ratings"),
+    (2, {"(10 + 2)": "2"}, "unshrunk"),
+    (2, {"(10 + 2)": "10"}, "λ_i alone"),
+    (2, {"(2 * (5 - mu))": "(5 - mu)"}, "both of them"),
+    (3, f'answer = rmse(test["rating"], {ITEM_MEAN})', "plain item mean"),
+    (3, {"answer = rmse(": "answer = mae("}, "asks for the RMSE"),
+    (3, {"stats = train.groupby": "stats = split.ratings.groupby"}, "include the test ratings"),
+    (4, 'answer = rmse(test["rating"], Biases().fit(train).predict(test["user_index"], '
+        'test["item_index"]))', "random split"),
+    (4, {"answer = rmse(": "answer = mae("}, "asks for the RMSE"),
+]
 
 
-@pytest.fixture(scope="module")
-def split(movielens):
-    encoded, _ = encode_ids(*movielens)
-    return encoded, *random_split(encoded)
-
-
-def test_solutions_pass(split):
-    encoded, train, test = split
-    # the code of the notebook's hidden solutions
-    user_means = train.groupby("user_index")["rating"].mean()
-    predicted = test["user_index"].map(user_means).fillna(train["rating"].mean())
-    assert exercises.q1.check(mae(test["rating"], predicted))
-
-    mu = train["rating"].mean()
-    assert exercises.q2.check((2 * (5 - mu)) / (10 + 2))
-
-    stats = train.groupby("item_index")["rating"].agg(["sum", "size"])
-    damped = (stats["sum"] + 5 * mu) / (stats["size"] + 5)
-    assert exercises.q3.check(rmse(test["rating"], test["item_index"].map(damped).fillna(mu)))
-
-    temporal_train, temporal_test = temporal_split(encoded)
-    model = Biases().fit(temporal_train)
-    assert exercises.q4.check(rmse(temporal_test["rating"],
-                                   model.predict(temporal_test["user_index"],
-                                                 temporal_test["item_index"])))
-
-
-def test_wrong_answers_fail(split, capsys):
-    _, train, test = split
-    item_mean = ItemMean().fit(train).predict(test["user_index"], test["item_index"])
-    assert not exercises.q1.check(mae(test["rating"], item_mean))  # the item mean, not the user mean
-    assert not exercises.q2.check(5 - train["rating"].mean())  # the unshrunk offset
-    assert "too high" in capsys.readouterr().out
-    assert not exercises.q3.check(rmse(test["rating"], item_mean))  # not damped
-    random_biases = Biases().fit(train).predict(test["user_index"], test["item_index"])
-    assert not exercises.q4.check(rmse(test["rating"], random_biases))  # the random split
-    assert not exercises.q1.check(...)
-    assert "replace `...`" in capsys.readouterr().out
-
-
-def test_hints_print(capsys):
-    for question in (exercises.q1, exercises.q2, exercises.q3, exercises.q4):
-        question.hint()
-        assert capsys.readouterr().out.startswith("💡 Hint:")
+class TestExercises(NotebookExercises):
+    exercises = exercises
+    run_solution = staticmethod(run_solution)
+    mistakes = MISTAKES

@@ -15,11 +15,16 @@ away; ``exercises.q1.hint()`` prints a hint, and each notebook hides its solutio
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from helpers.data import MovieLensSplit
 
 
 class Unanswered(str):
@@ -55,6 +60,9 @@ class Exercise:
     ``expected`` is called only when an answer is checked, so checkers can load data lazily.
     ``test`` returns ``None`` for a right answer and else a sentence saying what is wrong (an
     ``Unanswered`` sentence when the learner has not written anything yet).
+    ``mistakes`` (with ``expected``) gives the typical wrong answers as ``(value, sentence)``
+    pairs, computed from the data only when an answer is wrong: an answer that matches one is
+    told what that mistake is (a percentage, the test set used, …) instead of "too high".
     """
 
     title: str
@@ -63,6 +71,7 @@ class Exercise:
     test: Callable[[Any], str | None] | None = None
     rel_tol: float = 1e-3
     praise: str = ""
+    mistakes: Callable[[], Iterable[tuple[Any, str]]] | None = None
 
     def hint(self) -> None:
         print(f"💡 Hint: {self.hint_text}")
@@ -71,7 +80,7 @@ class Exercise:
         if answer is Ellipsis:
             print(f"✏️  {self.title}: replace `...` with your answer, then run the cell again.")
             return Checked(False)
-        problem = self.test(answer) if self.test else compare(answer, self.expected(), self.rel_tol)
+        problem = self.test(answer) if self.test else self._compare(answer)
         if isinstance(problem, Unanswered):
             print(f"✏️  {self.title}: {problem}")
             return Checked(False)
@@ -80,6 +89,29 @@ class Exercise:
             return Checked(True)
         print(f"❌ Not yet: {problem} Try again, or call .hint() for a hint.")
         return Checked(False)
+
+    def _compare(self, answer: Any) -> str | None:
+        problem = compare(answer, self.expected(), self.rel_tol)
+        if problem is None or self.mistakes is None:
+            return problem
+        for value, sentence in self.mistakes():
+            if compare(answer, value, self.rel_tol) is None:
+                return sentence
+        return problem
+
+
+def exercises_of(module: ModuleType) -> dict[int, Exercise]:
+    """A notebook's checked exercises by number: the ``q1``, ``q2``, … of its module."""
+    return {int(name[1:]): value for name, value in vars(module).items()
+            if isinstance(value, Exercise) and name[:1] == "q" and name[1:].isdigit()}
+
+
+@cache
+def standard_split(split: str = "random") -> MovieLensSplit:
+    """``helpers.data.movielens_split(split)``, computed once per process for every checker."""
+    from helpers.data import movielens_split
+
+    return movielens_split(split)
 
 
 def compare(answer: Any, expected: Any, rel_tol: float = 1e-3) -> str | None:

@@ -3,21 +3,9 @@ or against the model itself; none holds a hard-coded result."""
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
 
-from helpers.exercises import Exercise
-
-
-@cache
-def _split():
-    from helpers.data import encode_ids, load_movielens_100k, random_split
-
-    ratings, movies = load_movielens_100k()
-    encoded, encoding = encode_ids(ratings, movies)
-    train, _ = random_split(encoded)
-    return train, encoding.n_users, encoding.n_items
+from helpers.exercises import Exercise, standard_split
 
 
 def _embedding_width(model, name: str) -> tuple[int, int] | None:
@@ -33,11 +21,13 @@ def _test_bias_model(model) -> str | None:
     """A biased MF model: width-1 embeddings ``user_bias``/``item_bias`` added to the prediction."""
     if not hasattr(model, "get_layer") or not hasattr(model, "predict"):
         return "the answer should be a Keras model (keras.Model)."
-    _, n_users, n_items = _split()
-    for name, rows in (("user_bias", n_users), ("item_bias", n_items)):
+    encoding = standard_split().encoding
+    for name, rows in (("user_bias", encoding.n_users), ("item_bias", encoding.n_items)):
         shape = _embedding_width(model, name)
         if shape is None:
-            return f"the model has no layer named {name!r} with weights."
+            return (f"the model has no layer named {name!r} with weights: give that name to "
+                    "the width-1 Embedding, and add its output into the prediction (a layer that "
+                    "does not lead to the output is not part of the model).")
         if shape != (rows, 1):
             return f"{name!r} should be a table of shape ({rows}, 1), one number per row; got {shape}."
     from helpers.models import predict_ratings
@@ -63,8 +53,12 @@ def _test_bias_model(model) -> str | None:
 
 def _test_single_factor(item_factor) -> str | None:
     """With k = 1 the item factor tracks the movie's mean rating (up to its sign)."""
-    train, _, n_items = _split()
+    split = standard_split()
+    train, n_items = split.train, split.encoding.n_items
     vector = np.asarray(item_factor, dtype=np.float64).ravel()
+    if vector.size == split.encoding.n_users != n_items:
+        return ("that is one number per user (the user_embedding layer): read the "
+                "item_embedding layer, one number per movie.")
     if vector.shape != (n_items,):
         return (f"expected one number per movie ({n_items}), got {vector.size}: take column 0 of "
                 "the item_embedding weights.")

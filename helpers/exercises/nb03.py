@@ -7,6 +7,9 @@ import numpy as np
 
 from helpers.exercises import Exercise, Unanswered
 
+CHECK_L2 = 0.2
+"""The λ of the small model exercise 1's checker builds (not ``TUNED_CONFIG``'s, on purpose)."""
+
 
 def _test_penalty(penalty) -> str | None:
     """``penalty(model, users, items)`` must equal what the PerExampleL2 layers add to the loss."""
@@ -14,7 +17,7 @@ def _test_penalty(penalty) -> str | None:
         return "the answer should be a function penalty(model, user_index, item_index)."
     from helpers.models import build_tuned_mf
 
-    model = build_tuned_mf(12, 17, global_mean=3.5, k=3, l2=0.2)
+    model = build_tuned_mf(12, 17, global_mean=3.5, k=3, l2=CHECK_L2)
     rng = np.random.default_rng(7)
     for name in ("user_embedding", "item_embedding"):
         shape = model.get_layer(name).get_weights()[0].shape
@@ -22,7 +25,7 @@ def _test_penalty(penalty) -> str | None:
     users, items = rng.integers(0, 12, 9), rng.integers(0, 17, 9)
     user_rows = model.get_layer("user_embedding").get_weights()[0][users]
     item_rows = model.get_layer("item_embedding").get_weights()[0][items]
-    expected = 0.2 * (np.square(user_rows).sum(axis=1).mean() + np.square(item_rows).sum(axis=1).mean())
+    expected = CHECK_L2 * (np.square(user_rows).sum(axis=1).mean() + np.square(item_rows).sum(axis=1).mean())
     try:
         value = penalty(model, users, items)
         if value is None or value is Ellipsis:
@@ -35,10 +38,15 @@ def _test_penalty(penalty) -> str | None:
         return None
     if np.isclose(value, expected * len(users), rtol=1e-4):
         return "that is the sum over the batch: the penalty takes the mean over the batch."
-    whole = 0.2 * sum(np.square(model.get_layer(name).get_weights()[0]).sum()
-                      for name in ("user_embedding", "item_embedding"))
+    whole = CHECK_L2 * sum(np.square(model.get_layer(name).get_weights()[0]).sum()
+                           for name in ("user_embedding", "item_embedding"))
     if np.isclose(value, whole, rtol=1e-4):
         return "that is the whole-table penalty: use only the rows the batch looks up."
+    from helpers.models import TUNED_CONFIG
+
+    if np.isclose(value, expected / CHECK_L2 * TUNED_CONFIG["l2"], rtol=1e-4):
+        return ("that uses λ from TUNED_CONFIG: read it from the model "
+                "(model.get_layer('user_l2').l2), whose λ the checker chose.")
     return f"{value:.4g} is not the penalty for this batch."
 
 
@@ -60,12 +68,32 @@ def _test_interval(answer) -> str | None:
         return f"the answer should be three numbers, (mean, low, high); got {values.size}."
     if np.allclose(values, expected, atol=1e-6):
         return None
-    if np.allclose(values, [-v for v in expected[::-1]], atol=1e-6):
+    mean, low, high = expected
+    if np.allclose(values, [-mean, -high, -low], atol=1e-6):  # the same interval, mirrored
         return "that is step 4b minus step 5: subtract the other way round (step 5 − step 4b)."
     if np.isclose(values[0], expected[0], atol=1e-6):
-        return ("the mean is right; the interval is not: use the standard deviation of the "
-                "per-seed differences (ddof=1), divided by √5, times t = 2.776 (4 degrees of freedom).")
+        return _interval_mistake(values, with_range, without) or (
+            "the mean is right; the interval is not: use the standard deviation of the "
+            "per-seed differences (ddof=1), divided by √5, times t = 2.776 (4 degrees of freedom).")
     return "not the paired interval of step 5 − step 4b over the five recorded seeds."
+
+
+def _interval_mistake(values: np.ndarray, scores, reference) -> str | None:
+    """Which typical mistake gives this half-width, for an answer whose mean is right."""
+    scores, reference = np.asarray(scores, dtype=np.float64), np.asarray(reference, dtype=np.float64)
+    differences, n, t = scores - reference, len(scores), 2.776
+    half_widths = {
+        "that ignores the pairing (the two steps' own spreads): use the spread of the per-seed "
+        "differences.": t * np.hypot(scores.std(ddof=1), reference.std(ddof=1)) / np.sqrt(n),
+        "that uses ddof=0: the sample standard deviation of the per-seed differences has ddof=1.":
+            t * differences.std(ddof=0) / np.sqrt(n),
+        "that uses 1.96, the normal quantile: with 5 seeds use Student's t, 2.776 for 4 degrees "
+        "of freedom.": 1.96 * differences.std(ddof=1) / np.sqrt(n),
+    }
+    for sentence, half in half_widths.items():
+        if np.allclose(values[1:], [values[0] - half, values[0] + half], atol=1e-6):
+            return sentence
+    return None
 
 
 q1 = Exercise(

@@ -2,46 +2,100 @@
 
 from __future__ import annotations
 
-from functools import cache
+import pandas as pd
 
 from helpers.baselines import Biases
-from helpers.data import encode_ids, load_movielens_100k, random_split, temporal_split
-from helpers.exercises import Exercise
+from helpers.exercises import Exercise, standard_split
 from helpers.metrics import mae, rmse
 
+ITEM_REG = 10
+"""λ_i of exercise 2 (the default ``reg_item`` of ``Biases``)."""
+PHANTOM_RATINGS = 5
+"""The phantom ratings of μ in exercise 3's damped item mean."""
 
-@cache
-def _split(kind: str = "random"):
-    encoded, _ = encode_ids(*load_movielens_100k())
-    return random_split(encoded) if kind == "random" else temporal_split(encoded)
+
+def _mean_by(fit_on: pd.DataFrame, column: str, test: pd.DataFrame) -> pd.Series:
+    """Each test row's mean ``fit_on`` rating of its user or item (``column``); μ where unknown."""
+    means = fit_on.groupby(column)["rating"].mean()
+    return test[column].map(means).fillna(fit_on["rating"].mean())
 
 
 def _user_mean_mae() -> float:
-    train, test = _split()
-    user_means = train.groupby("user_index")["rating"].mean()
-    predicted = test["user_index"].map(user_means).fillna(train["rating"].mean())
-    return mae(test["rating"], predicted)
+    split = standard_split()
+    return mae(split.test["rating"], _mean_by(split.train, "user_index", split.test))
+
+
+def _user_mean_mistakes():
+    split = standard_split()
+    truth = split.test["rating"]
+    yield (rmse(truth, _mean_by(split.train, "user_index", split.test)),
+           "that is the RMSE of the user means: the question asks for the MAE.")
+    yield (mae(truth, _mean_by(split.train, "item_index", split.test)),
+           "that is the item mean's MAE: group by user_index, not item_index.")
+    yield (mae(truth, _mean_by(split.ratings, "user_index", split.test)),
+           "those user means include the test ratings: compute them from train only.")
+
+
+def _two_ratings_offset(mu: float, divisor: float) -> float:
+    return 2 * (5 - mu) / divisor
+
+
+def _train_mean() -> float:
+    return float(standard_split().train["rating"].mean())
 
 
 def _two_five_star_offset() -> float:
-    train, _ = _split()
-    mu = float(train["rating"].mean())
-    return 2 * (5 - mu) / (10 + 2)
+    return _two_ratings_offset(_train_mean(), ITEM_REG + 2)
+
+
+def _offset_mistakes():
+    mu = _train_mean()
+    yield (_two_ratings_offset(mu, 2),
+           "that is the unshrunk offset (the plain mean minus μ): divide by λ_i + n_i, not n_i.")
+    yield (_two_ratings_offset(mu, ITEM_REG),
+           "that divides by λ_i alone: the denominator is λ_i + n_i.")
+    yield (_two_ratings_offset(mu, ITEM_REG + 2) / 2,
+           "that counts one 5-star rating in the sum: Σ runs over both of them.")
+
+
+def _damped_item_means(fit_on: pd.DataFrame, test: pd.DataFrame, phantom: int) -> pd.Series:
+    mu = float(fit_on["rating"].mean())
+    stats = fit_on.groupby("item_index")["rating"].agg(["sum", "size"])
+    damped = (stats["sum"] + phantom * mu) / (stats["size"] + phantom)
+    return test["item_index"].map(damped).fillna(mu)
 
 
 def _damped_item_mean_rmse() -> float:
-    train, test = _split()
-    mu = float(train["rating"].mean())
-    stats = train.groupby("item_index")["rating"].agg(["sum", "size"])
-    damped = (stats["sum"] + 5 * mu) / (stats["size"] + 5)
-    predicted = test["item_index"].map(damped).fillna(mu)
-    return rmse(test["rating"], predicted)
+    split = standard_split()
+    return rmse(split.test["rating"], _damped_item_means(split.train, split.test, PHANTOM_RATINGS))
+
+
+def _damped_mistakes():
+    split = standard_split()
+    truth = split.test["rating"]
+    yield (rmse(truth, _damped_item_means(split.train, split.test, 0)),
+           "that is the plain item mean: add the 5 phantom ratings of μ to every movie.")
+    yield (mae(truth, _damped_item_means(split.train, split.test, PHANTOM_RATINGS)),
+           "that is the MAE of the damped item mean: the question asks for the RMSE.")
+    yield (rmse(truth, _damped_item_means(split.ratings, split.test, PHANTOM_RATINGS)),
+           "those item means include the test ratings: compute them from train only.")
+
+
+def _biases_on(split_name: str, metric=rmse) -> float:
+    split = standard_split(split_name)
+    model = Biases().fit(split.train)
+    return metric(split.test["rating"], model.predict(split.test["user_index"], split.test["item_index"]))
 
 
 def _temporal_biases_rmse() -> float:
-    train, test = _split("temporal")
-    model = Biases().fit(train)
-    return rmse(test["rating"], model.predict(test["user_index"], test["item_index"]))
+    return _biases_on("temporal")
+
+
+def _temporal_biases_mistakes():
+    yield (_biases_on("random"),
+           "that is the biases' RMSE on the random split: fit and score on the temporal split.")
+    yield (_biases_on("temporal", mae),
+           "that is the MAE on the temporal split: the question asks for the RMSE.")
 
 
 q1 = Exercise(
@@ -49,12 +103,14 @@ q1 = Exercise(
     "train.groupby('user_index')['rating'].mean() gives each user's mean; map it onto "
     "test['user_index'], fill gaps with the global train mean, then helpers.metrics.mae.",
     expected=_user_mean_mae,
+    mistakes=_user_mean_mistakes,
     praise="Users differ less than movies do: the item mean is the stronger single baseline.",
 )
 q2 = Exercise(
     "Exercise 2 (shrinkage by hand)",
     "b_i = Σ (r − μ − b_u) / (λ_i + n_i) with b_u = 0, n_i = 2, λ_i = 10, and μ the mean train rating.",
     expected=_two_five_star_offset,
+    mistakes=_offset_mistakes,
     praise="Two ratings move the movie only a quarter star above the mean: λ distrusts small samples.",
 )
 q3 = Exercise(
@@ -62,6 +118,7 @@ q3 = Exercise(
     "Per item: (sum of its train ratings + 5 μ) / (its number of train ratings + 5); the global "
     "mean μ for an item without train ratings; then RMSE on the test set.",
     expected=_damped_item_mean_rmse,
+    mistakes=_damped_mistakes,
     praise="Shrinking helps the item mean only a little: the user offsets are what Biases adds most.",
 )
 q4 = Exercise(
@@ -69,6 +126,6 @@ q4 = Exercise(
     "temporal_split(encoded), then Biases().fit(train) and predict(test['user_index'], "
     "test['item_index']); compare with test['rating'] using rmse.",
     expected=_temporal_biases_rmse,
+    mistakes=_temporal_biases_mistakes,
     praise="The future is harder to predict than a random sample of the past.",
 )
-

@@ -9,51 +9,62 @@ from __future__ import annotations
 
 from functools import cache
 
-from helpers.data import encode_ids, load_movielens_100k, random_split
-from helpers.exercises import Exercise
+import numpy as np
+
+from helpers.exercises import Exercise, standard_split
+
+USER_ID = 42
+"""The MovieLens id of exercise 1's user."""
 
 
 @cache
-def _split():
-    ratings, movies = load_movielens_100k()
-    encoded, encoding = encode_ids(ratings, movies)
-    train, test = random_split(encoded)
-    return train, test, encoding, movies
-
-
-@cache
-def _ranking_model():
+def ranking_model():
+    """Notebook 05's ``ranking_model``, trained again on the standard split (seeded: the same
+    weights), once per process; the checkers of exercises 1, 2 and 4 compare with it."""
     from helpers.ranking import fit_ranking_model
 
-    train, _, encoding, _ = _split()
+    split = standard_split()
     print("(training the reference ranking model once, a few seconds …)")
-    model, _ = fit_ranking_model(train, encoding.n_users, encoding.n_items)
+    model, _ = fit_ranking_model(split.train, split.encoding.n_users, split.encoding.n_items)
     return model
 
 
-def _top10_for_user_42() -> list[int]:
+@cache
+def _ranking_scores() -> np.ndarray:
     from helpers.ranking import ranking_scores
+
+    return ranking_scores(ranking_model())
+
+
+def _top10_for(user_id: int) -> list[int]:
     from helpers.recommend import recommend_for_user
 
-    train, _, encoding, movies = _split()
-    table = recommend_for_user(42, ranking_scores(_ranking_model()), train, encoding, movies, n=10)
+    split = standard_split()
+    table = recommend_for_user(user_id, _ranking_scores(), split.train, split.encoding, split.movies, n=10)
     return table["item_id"].tolist()
 
 
 def _test_top10(answer) -> str | None:
-    expected = _top10_for_user_42()
+    expected = _top10_for(USER_ID)
     try:
         answer = [int(item) for item in answer]
     except (TypeError, ValueError):
         return "give a list of 10 item ids (integers)."
     if len(answer) != 10:
         return f"expected 10 item ids, got {len(answer)}."
-    train, _, _, _ = _split()
-    rated = set(train.loc[train["user_id"] == 42, "item_id"])
-    if rated & set(answer):
-        return f"{len(rated & set(answer))} of them user 42 already rated in train: exclude them."
     if answer == expected:
         return None
+    encoding = standard_split().encoding
+    if answer == encoding.item_index(expected).tolist():
+        return "those are item indices: answer with item ids (encoding.item_ids[index])."
+    if answer == _top10_for(int(encoding.user_ids[USER_ID])):
+        return (f"that is the list of user index {USER_ID}, whose MovieLens id is "
+                f"{encoding.user_ids[USER_ID]}: recommend_for_user takes the user_id.")
+    train = standard_split().train
+    rated = set(train.loc[train["user_id"] == USER_ID, "item_id"])
+    if rated & set(answer):
+        return (f"{len(rated & set(answer))} of them user {USER_ID} already rated in train: "
+                "exclude them.")
     if set(answer) == set(expected):
         return "the right movies, but not in the right order (best first)."
     if set(answer) & set(expected):
@@ -65,26 +76,62 @@ def _test_top10(answer) -> str | None:
 def _most_similar_to_star_wars() -> str:
     from helpers.recommend import extract_embeddings, item_id_of, similar_movies
 
-    _, _, encoding, movies = _split()
-    item_embeddings = extract_embeddings(_ranking_model())["item_embeddings"]
-    nearest = similar_movies(item_id_of(movies, "Star Wars"), item_embeddings, encoding, movies, n=1)
+    split = standard_split()
+    item_embeddings = extract_embeddings(ranking_model())["item_embeddings"]
+    nearest = similar_movies(item_id_of(split.movies, "Star Wars"), item_embeddings,
+                             split.encoding, split.movies, n=1)
     return str(nearest["title"].iloc[0])
 
 
-def _popularity_hit_rate_at_5() -> float:
-    from helpers.ranking import evaluate_ranking, popularity_scores
+def _star_wars_mistakes():
+    yield "Star Wars", "that is Star Wars itself: leave the movie out and take the nearest other one."
 
-    train, test, encoding, _ = _split()
-    scores = popularity_scores(train, encoding.n_users, encoding.n_items)
-    return evaluate_ranking(scores, train, test, k=5)["hit_rate@5"]
+
+def _evaluate(scores: np.ndarray, **settings) -> dict[str, float]:
+    """``evaluate_ranking`` on the standard split; ``settings``: its ``k`` and ``threshold``."""
+    from helpers.ranking import evaluate_ranking
+
+    split = standard_split()
+    return evaluate_ranking(scores, split.train, split.test, **settings)
+
+
+def _popularity_scores() -> np.ndarray:
+    from helpers.ranking import popularity_scores
+
+    split = standard_split()
+    return popularity_scores(split.train, split.encoding.n_users, split.encoding.n_items)
+
+
+def _popularity_hit_rate_at_5() -> float:
+    return _evaluate(_popularity_scores(), k=5)["hit_rate@5"]
+
+
+def _hit_rate_mistakes():
+    yield (_evaluate(_popularity_scores(), k=10)["hit_rate@10"],
+           "that is the hit rate@10 (evaluate_ranking's default k): pass k=5.")
+    yield 100 * _popularity_hit_rate_at_5(), "that looks like a percentage: give a fraction between 0 and 1."
+    yield (_evaluate(_ranking_scores(), k=5)["hit_rate@5"],
+           "that is the ranking model's hit rate@5: the question asks for the most-popular baseline.")
 
 
 def _ndcg_with_five_stars() -> float:
-    from helpers.ranking import evaluate_ranking, ranking_scores
+    return _evaluate(_ranking_scores(), k=10, threshold=5)["ndcg@10"]
 
-    train, test, _, _ = _split()
-    return evaluate_ranking(ranking_scores(_ranking_model()), train, test, k=10,
-                            threshold=5)["ndcg@10"]
+
+def _ndcg_mistakes():
+    yield (_evaluate(_ranking_scores(), k=10)["ndcg@10"],
+           "that NDCG counts 4-star ratings as relevant too (the default threshold): only 5 stars count.")
+    yield (_evaluate(_popularity_scores(), k=10, threshold=5)["ndcg@10"],
+           "that is the most-popular baseline's NDCG: the question asks for the ranking model's.")
+
+
+def _split():
+    """Kept for ``tests/test_nb05_claims.py`` until it reads ``standard_split()`` itself."""
+    split = standard_split()
+    return split.train, split.test, split.encoding, split.movies
+
+
+_ranking_model = ranking_model  # kept for tests/test_nb05_claims.py, like _split
 
 
 q1 = Exercise(
@@ -99,16 +146,19 @@ q2 = Exercise(
     "extract_embeddings(ranking_model)['item_embeddings'], then similar_movies(item_id_of(movies, "
     "'Star Wars'), ..., n=1): the title in the first row.",
     expected=_most_similar_to_star_wars,
+    mistakes=_star_wars_mistakes,
 )
 q3 = Exercise(
     "Exercise 3 (hit rate@5 of popularity)",
     "evaluate_ranking(popularity_scores(train, n_users, n_items), train, test, k=5) returns a dict "
     "with the key 'hit_rate@5'.",
     expected=_popularity_hit_rate_at_5,
+    mistakes=_hit_rate_mistakes,
 )
 q4 = Exercise(
     "Exercise 4 (only 5 stars are relevant)",
     "evaluate_ranking has a threshold argument: the lowest test rating that counts as relevant.",
     expected=_ndcg_with_five_stars,
+    mistakes=_ndcg_mistakes,
     praise="Fewer movies count as relevant, so the task is harder and NDCG is lower.",
 )

@@ -6,7 +6,7 @@ from functools import cache
 
 import numpy as np
 
-from helpers.exercises import Exercise
+from helpers.exercises import Exercise, standard_split
 
 BIAS_ONLY_USER = {"Liar Liar": 5.0, "Twister": 5.0, "Fargo": 3.0}
 """The new user of exercise 2: three titles and their stars."""
@@ -24,49 +24,99 @@ def ridge_problem() -> dict:
     }
 
 
-def _ridge_solution() -> np.ndarray:
+def _ridge(l2: float | None = None, bias: bool = True,
+           subtract: tuple[str, ...] = ("global_mean", "item_bias")) -> np.ndarray:
+    """Exercise 1's w = (XᵀX + λI)⁻¹ Xᵀy; the arguments make the typical mistakes."""
     problem = ridge_problem()
     rated = len(problem["ratings"])
-    features = np.column_stack([problem["item_embeddings"], np.ones(rated)])
-    residual = problem["ratings"] - problem["global_mean"] - problem["item_bias"]
-    gram = features.T @ features + problem["l2"] * np.identity(features.shape[1])
+    features = problem["item_embeddings"]
+    if bias:
+        features = np.column_stack([features, np.ones(rated)])
+    residual = problem["ratings"] - sum(problem[name] for name in subtract)
+    l2 = problem["l2"] if l2 is None else l2
+    gram = features.T @ features + l2 * np.identity(features.shape[1])
     return np.linalg.solve(gram, features.T @ residual)
 
 
+def _ridge_solution() -> np.ndarray:
+    return _ridge()
+
+
+def _ridge_mistakes():
+    yield _ridge(l2=0.0), "that solves without the ridge term: add λI to XᵀX."
+    yield (_ridge(bias=False),
+           "that has no bias: add a column of ones to X, and b_u comes last in w.")
+    yield _ridge(subtract=()), "that fits the raw ratings: subtract μ and the item biases first."
+    yield (_ridge(subtract=("global_mean",)),
+           "that subtracts μ but not the item biases b_j from the ratings.")
+
+
 @cache
-def _split():
-    from helpers.data import encode_ids, load_movielens_100k, random_split
-
-    ratings, movies = load_movielens_100k()
-    encoded, encoding = encode_ids(ratings, movies)
-    train, _ = random_split(encoded)
-    return train, encoding, movies
-
-
-def _bias_only_user_bias() -> float:
+def _biases():
+    """Notebook 04's Biases baseline fitted on the standard train split, as exercise 2 asks."""
     from helpers.baselines import Biases
 
-    train, encoding, movies = _split()
-    biases = Biases().fit(train)
-    titles = movies.set_index("title")["item_id"]
-    items = encoding.item_index([int(titles[title]) for title in BIAS_ONLY_USER])
-    residuals = np.array(list(BIAS_ONLY_USER.values())) - biases.mean_ - biases.item_bias_[items]
-    return float(residuals.sum() / (len(residuals) + BIAS_ONLY_L2))
+    return Biases().fit(standard_split().train)
+
+
+def _bias_only_residuals(subtract_item_bias: bool = True) -> np.ndarray:
+    split, biases = standard_split(), _biases()
+    titles = split.movies.set_index("title")["item_id"]
+    items = split.encoding.item_index([int(titles[title]) for title in BIAS_ONLY_USER])
+    residuals = np.array(list(BIAS_ONLY_USER.values())) - biases.mean_
+    return residuals - biases.item_bias_[items] if subtract_item_bias else residuals
+
+
+def _bias_only_user_bias(l2: float = BIAS_ONLY_L2, subtract_item_bias: bool = True) -> float:
+    residuals = _bias_only_residuals(subtract_item_bias)
+    return float(residuals.sum() / (len(residuals) + l2))
+
+
+def _bias_only_mistakes():
+    yield (_bias_only_user_bias(l2=0.0),
+           "that is the plain mean of the residuals (λ = 0): divide by the number of ratings + λ.")
+    import inspect
+
+    from helpers.recommend import fold_in_user
+
+    default = inspect.signature(fold_in_user).parameters["l2"].default
+    yield (_bias_only_user_bias(l2=default),
+           f"that uses λ = {default:g} (fold_in_user's default): this exercise has "
+           f"λ = {BIAS_ONLY_L2:g}.")
+    yield (_bias_only_user_bias(subtract_item_bias=False),
+           "that leaves the item biases in: subtract μ and each movie's b_i from its stars.")
 
 
 @cache
-def _nonneg_model():
-    """The notebook's non-negative model, trained again (seeded: the same weights)."""
+def nonneg_model():
+    """Notebook 06's ``factor_models["nonneg"]``, trained again on the standard split (seeded: the
+    same weights), once per process; exercise 3's checker reads it."""
     from helpers.nonnegative import fit_factor_mf
 
-    train, encoding, _ = _split()
-    return fit_factor_mf(train, encoding.n_users, encoding.n_items, "nonneg")
+    split = standard_split()
+    model, _ = fit_factor_mf(split.train, split.encoding.n_users, split.encoding.n_items,
+                             factors="nonneg")
+    return model
+
+
+def _nonneg_factors() -> tuple[np.ndarray, np.ndarray]:
+    from helpers.nonnegative import factor_matrices
+
+    return factor_matrices(nonneg_model())
 
 
 def _nonneg_zero_share() -> float:
-    from helpers.nonnegative import factor_matrices
+    return float((_nonneg_factors()[1] == 0).mean())
 
-    return float((factor_matrices(_nonneg_model())[1] == 0).mean())
+
+def _zero_share_mistakes():
+    user_factors, item_factors = _nonneg_factors()
+    yield int((item_factors == 0).sum()), "that is a count: divide by the number of entries (.mean())."
+    yield 100 * _nonneg_zero_share(), "that looks like a percentage: give a fraction between 0 and 1."
+    yield (float((item_factors != 0).mean()),
+           "that is the share of entries that are not zero: compare with == 0.")
+    yield (float((user_factors == 0).mean()),
+           "that is the share in the user factors: factor_matrices returns (users, items).")
 
 
 q1 = Exercise(
@@ -74,6 +124,7 @@ q1 = Exercise(
     hint_text="stack the embeddings with a column of ones (np.column_stack), subtract μ and the "
               "item biases from the ratings, then np.linalg.solve(XᵀX + λI, Xᵀy).",
     expected=_ridge_solution,
+    mistakes=_ridge_mistakes,
     praise="Three numbers: the user's two factors and, last, their bias.",
 )
 
@@ -83,6 +134,7 @@ q2 = Exercise(
               "r − μ − b_i divided by (number of ratings + λ). fold_in_user also accepts an "
               "embedding matrix with 0 columns.",
     expected=_bias_only_user_bias,
+    mistakes=_bias_only_mistakes,
     praise="That is exactly the user update of notebook 04's Biases baseline: fold-in with k = 0.",
 )
 
@@ -91,6 +143,7 @@ q3 = Exercise(
     hint_text="factor_matrices(model) returns (user factors, item factors); compare the item "
               "factors with 0 and take the mean of the boolean array.",
     expected=_nonneg_zero_share,
+    mistakes=_zero_share_mistakes,
     rel_tol=1e-2,
     praise="Exact zeros are what the projection gives and softplus cannot: each movie uses only "
            "some of the parts.",
