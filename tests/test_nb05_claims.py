@@ -9,8 +9,8 @@ the user already rated.
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from helpers.exercises import nb05 as exercises
 from helpers.ranking import RANKING_CONFIG, evaluate_ranking, popularity_scores, ranking_scores
 from helpers.records import read_records
@@ -25,15 +25,15 @@ def records() -> dict:
 
 
 @pytest.fixture(scope="module")
-def split(movielens):
-    train, test, encoding, _ = exercises._split()  # the standard split, shared with the checkers
-    return train, test, encoding.n_users, encoding.n_items
+def split():
+    data = exercises.standard_split()  # movielens_split(), cached and shared with the checkers
+    return data.train, data.test, data.encoding.n_users, data.encoding.n_items
 
 
 @pytest.fixture(scope="module")
 def results(split):
     train, test, n_users, n_items = split
-    model = exercises._ranking_model()  # fit_ranking_model on the split, with RANKING_CONFIG
+    model = exercises.ranking_model()  # fit_ranking_model on the split, with RANKING_CONFIG
     return {"popular": evaluate_ranking(popularity_scores(train, n_users, n_items), train, test),
             "ranking": evaluate_ranking(ranking_scores(model), train, test)}
 

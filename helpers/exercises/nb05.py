@@ -125,15 +125,6 @@ def _ndcg_mistakes():
            "that is the most-popular baseline's NDCG: the question asks for the ranking model's.")
 
 
-def _split():
-    """Kept for ``tests/test_nb05_claims.py`` until it reads ``standard_split()`` itself."""
-    split = standard_split()
-    return split.train, split.test, split.encoding, split.movies
-
-
-_ranking_model = ranking_model  # kept for tests/test_nb05_claims.py, like _split
-
-
 q1 = Exercise(
     "Exercise 1 (top 10 for user 42)",
     "recommend_for_user(42, ranking_scores(ranking_model), train, encoding, movies, n=10) gives a "
