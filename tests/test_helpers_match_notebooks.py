@@ -120,3 +120,14 @@ def test_every_unshown_helper_a_notebook_imports_is_named_a_utility():
     for path, expected in utilities_note.expected_sources(NOTEBOOKS).items():
         current = utilities_note.setup_cell(nbformat.read(path, as_version=4), path.name).source
         assert current == expected, f"{path.name}: run `python -m tools.utilities_note`"
+
+
+def test_contributing_lists_every_module_and_tool():
+    """CONTRIBUTING.md's table names every helpers module and every tool, one line each."""
+    text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    files = [p for p in (ROOT / "helpers").glob("*.py") if p.stem != "__init__"]
+    files += [p for p in (ROOT / "tools").iterdir() if p.suffix in (".py", ".sh") and p.stem != "__init__"]
+    files += [ROOT / "helpers" / "exercises" / "testing.py"]
+    missing = [p.relative_to(ROOT).as_posix() for p in files
+               if f"| `{p.relative_to(ROOT).as_posix()}` |" not in text]
+    assert not missing, f"CONTRIBUTING.md's 'Where things are' table does not list {missing}"
