@@ -59,3 +59,11 @@ def run_solution(code: str, namespace: dict) -> dict:
     scope = dict(namespace)
     exec(code.replace("exercises.q", "_ = exercises.q"), scope)
     return scope
+
+
+@pytest.fixture(scope="module")
+def records(request) -> dict:
+    """The values recorded in the committed notebook named by the test module's ``NOTEBOOK``."""
+    from helpers.records import read_records
+
+    return read_records(request.module.NOTEBOOK)

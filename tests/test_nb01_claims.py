@@ -7,17 +7,11 @@ committed outputs (never the printed prose) and hold each sentence of section 4 
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT
 
-from helpers.records import read_records
+from conftest import ROOT
 
 NOTEBOOK = ROOT / "notebooks" / "01_movielens_data.ipynb"
 SPLITS = ("random", "per-user temporal", "global temporal")
-
-
-@pytest.fixture(scope="module")
-def records():
-    return read_records(NOTEBOOK)
 
 
 @pytest.fixture(scope="module")

@@ -9,18 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from helpers import experiments
-from helpers.records import read_records
 from helpers.selection import paired_interval
 
 NOTEBOOK = ROOT / "notebooks" / "02_keras_matrix_factorization.ipynb"
-
-
-@pytest.fixture(scope="module")
-def records():
-    return read_records(NOTEBOOK)
 
 
 def test_the_notebook_records_what_the_tests_read(records):

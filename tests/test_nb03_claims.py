@@ -14,15 +14,9 @@ import pytest
 
 from conftest import ROOT, read_notebook
 from helpers import experiments
-from helpers.records import read_records
 from helpers.selection import paired_interval
 
 NOTEBOOK = ROOT / "notebooks" / "03_improving_the_model.ipynb"
-
-
-@pytest.fixture(scope="module")
-def records():
-    return read_records(NOTEBOOK)
 
 
 @pytest.fixture(scope="module")

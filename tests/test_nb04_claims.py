@@ -14,17 +14,11 @@ from conftest import ROOT
 from helpers.baselines import Biases, GlobalMean, ItemMean
 from helpers.data import movielens_split
 from helpers.metrics import mae, rmse
-from helpers.records import read_records
 
 NOTEBOOK = ROOT / "notebooks" / "04_evaluation_and_baselines.ipynb"
 MODELS = ["global mean", "item mean", "biases", "classic MF", "tuned MF", "DNN"]
 LEARNED = ["classic MF", "tuned MF", "DNN"]
 SURPRISE_SVD_RMSE = 0.934  # published (Surprise README, MovieLens 100k, 5-fold CV)
-
-
-@pytest.fixture(scope="module")
-def records() -> dict:
-    return read_records(NOTEBOOK)
 
 
 @pytest.fixture(scope="module")

@@ -13,15 +13,9 @@ import pytest
 from conftest import ROOT
 from helpers.exercises import nb05 as exercises
 from helpers.ranking import RANKING_CONFIG, evaluate_ranking, popularity_scores, ranking_scores
-from helpers.records import read_records
 
 NOTEBOOK = ROOT / "notebooks" / "05_embeddings_and_recommendations.ipynb"
 ACCURACY = ("precision@10", "recall@10", "ndcg@10", "hit_rate@10")
-
-
-@pytest.fixture(scope="module")
-def records() -> dict:
-    return read_records(NOTEBOOK)
 
 
 @pytest.fixture(scope="module")

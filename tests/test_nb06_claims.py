@@ -8,16 +8,10 @@ records and hold the claims with tolerances, without training anything or parsin
 from __future__ import annotations
 
 import pytest
+
 from conftest import ROOT
 
-from helpers.records import read_records
-
 NOTEBOOK = ROOT / "notebooks" / "06_nonnegative_and_cold_start.ipynb"
-
-
-@pytest.fixture(scope="module")
-def records():
-    return read_records(NOTEBOOK)
 
 
 @pytest.fixture(scope="module")
