@@ -53,4 +53,15 @@ def test_unknown_settings_are_refused(encoded):
     train, n_users, n_items = encoded
     with pytest.raises(ValueError, match="unknown settings"):
         fit_dnn(train, n_users, n_items, layers=3)
-    assert set(DNN_CONFIG) >= {"epochs", "batch_size", "embedding_dim"}
+
+
+
+def test_the_network_is_built_from_dnn_config_by_hand_count():
+    from helpers.dnn import build_dnn
+
+    model = build_dnn(5, 7, 3.5)  # DNN_CONFIG: 32-wide embeddings, dense (64, 32), dropout 0.5
+    assert DNN_CONFIG["embedding_dim"] == 32 and DNN_CONFIG["hidden_units"] == (64, 32)
+    # embeddings (5 + 7) · 32 = 384; dense 64·64 + 64 = 4,160; 64·32 + 32 = 2,080; output 32 + 1
+    assert model.count_params() == 384 + 4_160 + 2_080 + 33
+    assert model.get_layer("dropout_1").rate == DNN_CONFIG["dropout"]
+    assert float(model.get_layer("rating").bias.numpy()[0]) == 3.5  # starts at the mean rating

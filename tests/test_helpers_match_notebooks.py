@@ -73,7 +73,7 @@ def test_notebooks_save_some_code():
 def test_every_statement_of_a_saved_cell_is_the_helpers_code(module, cell_source):
     problems = mismatches(cell_source, module_source(module))
     assert not problems, (f"a cell saved in {module} drifted from it (change both together, or "
-                          f"run tools/sync_saved_code.py): " + "; ".join(problems))
+                          f"run `python -m tools.sync_saved_code`): " + "; ".join(problems))
 
 
 def test_a_changed_setting_in_a_notebook_cell_is_caught():

@@ -93,7 +93,9 @@ def test_bad_settings_raise(split):
     model = build_ranking_model(4, 5, embedding_dim=2)
     with pytest.raises(ValueError, match="user_index must lie"):
         ranking_scores(model, [4])
-    assert set(RANKING_CONFIG) == {"embedding_dim", "l2", "epochs", "learning_rate", "batch_size"}
+    # user embeddings 4 · 2 = 8, item scores: kernel 2 · 5 + bias 5 = 15
+    assert model.count_params() == 8 + 15
+    assert build_ranking_model(4, 5).get_layer("user_embedding").output_dim == RANKING_CONFIG["embedding_dim"]
 
 
 def test_validation_curve_has_one_ndcg_per_epoch(split):
