@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import helpers  # noqa: F401  (importing helpers quiets TensorFlow, before any test imports it)
-from tools.notebook_tools import NOTEBOOKS, ROOT
+from tools.notebook_tools import NOTEBOOKS, ROOT, run_solution
 from tools.notebook_tools import read as read_notebook
 from tools.notebook_tools import solutions as notebook_solutions
 
@@ -51,14 +51,6 @@ def movielens() -> tuple[pd.DataFrame, pd.DataFrame]:
     from helpers.data import load_movielens_100k
 
     return load_movielens_100k()
-
-
-def run_solution(code: str, namespace: dict) -> dict:
-    """Execute a solution in a copy of ``namespace``; its own ``check`` call's result is dropped
-    (the test checks the answer again itself)."""
-    scope = dict(namespace)
-    exec(code.replace("exercises.q", "_ = exercises.q"), scope)
-    return scope
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from conftest import run_solution
 from helpers.exercises import nb02 as exercises
 from helpers.exercises import standard_split
 from helpers.exercises.testing import NotebookExercises
@@ -28,7 +27,6 @@ MISTAKES = [
 
 class TestExercises(NotebookExercises):
     exercises = exercises
-    run_solution = staticmethod(run_solution)
     mistakes = MISTAKES
 
     def computed(self) -> dict:

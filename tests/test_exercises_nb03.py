@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import run_solution
 from helpers.exercises import nb03 as exercises
 from helpers.exercises.testing import NotebookExercises
 
@@ -39,7 +38,6 @@ MISTAKES = [
 
 class TestExercises(NotebookExercises):
     exercises = exercises
-    run_solution = staticmethod(run_solution)
     mistakes = MISTAKES
     answers = ANSWER
 

@@ -4,7 +4,6 @@ mistakes fail with feedback that names them (how: ``helpers.exercises.testing``)
 
 from __future__ import annotations
 
-from conftest import run_solution
 from helpers.exercises import nb04 as exercises
 from helpers.exercises.testing import NotebookExercises
 
@@ -28,5 +27,4 @@ MISTAKES = [
 
 class TestExercises(NotebookExercises):
     exercises = exercises
-    run_solution = staticmethod(run_solution)
     mistakes = MISTAKES

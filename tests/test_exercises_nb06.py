@@ -27,7 +27,6 @@ MISTAKES = [
 
 class TestExercises(NotebookExercises):
     exercises = exercises
-    run_solution = staticmethod(run_solution)
     mistakes = MISTAKES
 
     def computed(self) -> dict:

@@ -26,7 +26,7 @@ from helpers.records import MIME, read_records
 
 __all__ = ["DETAILS", "MIME", "NOTEBOOK_GLOB", "NOTEBOOKS", "NOTEBOOKS_DIR", "ROOT", "SAVED_IN",
            "SOLUTION", "clear_cell", "clear_outputs", "first_png", "read", "read_records",
-           "saved_module", "series_notebooks", "solutions", "tagged_cells", "write"]
+           "run_solution", "saved_module", "series_notebooks", "solutions", "tagged_cells", "write"]
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS_DIR = ROOT / "notebooks"
@@ -104,3 +104,11 @@ def saved_module(cell: nbformat.NotebookNode) -> str | None:
         return None
     match = SAVED_IN.match(cell.source.splitlines()[0])
     return "helpers." + match["module"].replace("/", ".") if match else None
+
+
+def run_solution(code: str, namespace: dict) -> dict:
+    """Execute a solution in a copy of ``namespace``; its own ``check`` call's result is dropped
+    (the test checks the answer again itself)."""
+    scope = dict(namespace)
+    exec(code.replace("exercises.q", "_ = exercises.q"), scope)
+    return scope

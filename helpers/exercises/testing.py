@@ -16,7 +16,6 @@ import ast
 import dataclasses
 import importlib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -169,12 +168,12 @@ def notebook_of(module: ModuleType) -> Path:
 class NotebookExercises:
     """The exercise tests of one notebook. ``tests/test_exercises_nbNN.py`` subclasses it as
     ``TestExercises`` and sets ``exercises`` (the checker module, which names the notebook),
-    ``mistakes``, ``run_solution`` (``conftest.run_solution``, as a staticmethod) and, where a
+    ``mistakes``, and, where a
     solution does not call its answer ``answer``, ``answers``; it overrides ``computed`` to supply
     what the notebook computes and a solution uses (a trained model, …)."""
 
     exercises: ModuleType
-    run_solution: Callable[[str, dict], dict]
+    run_solution = staticmethod(notebook_tools.run_solution)
     mistakes: ClassVar[list[Mistake]] = []
     answers: ClassVar[dict[int, str]] = {}
 
