@@ -204,20 +204,26 @@ def test_an_untested_keras_release_fails_loudly_at_import():
 def test_one_api_for_every_model(data):
     """Every build_* returns a compiled model whose inputs are named user_index (and item_index);
     every fit_* takes (train, n_users, n_items, seed=…, **overrides) and returns (model, history)."""
+    from helpers.autoencoder import build_dae, fit_dae
     from helpers.dnn import build_dnn, fit_dnn
     from helpers.models import build_mf
     from helpers.nonnegative import build_factor_mf, fit_factor_mf
     from helpers.ranking import build_ranking_model, fit_ranking_model
+    from helpers.svdpp import build_svdpp, fit_svdpp
 
     built = {"classic": build_classic_mf(5, 7), "mf": build_mf(5, 7, k=3, learning_rate=0.01),
              "tuned": build_tuned_mf(5, 7, 3.5), "dnn": build_dnn(5, 7, 3.5),
-             "factor": build_factor_mf(5, 7, 3.5), "ranking": build_ranking_model(5, 7)}
+             "factor": build_factor_mf(5, 7, 3.5), "ranking": build_ranking_model(5, 7),
+             "autoencoder": build_dae(7), "svdpp": build_svdpp(5, 7, 3.5, data[0].iloc[:0])}
     for name, model in built.items():
         assert model.compiled and model.optimizer is not None, f"build_* of {name} is not compiled"
-        expected = ["user_index"] if name == "ranking" else ["user_index", "item_index"]
+        # the autoencoder reads a user's whole row of rated items, not a user's index
+        expected = {"ranking": ["user_index"], "autoencoder": ["rated_items"]}.get(
+            name, ["user_index", "item_index"])
         assert [tensor.name for tensor in model.inputs] == expected, name
     encoded, n_users, n_items = data
-    for fit in (fit_classic_mf, fit_tuned_mf, fit_dnn, fit_factor_mf, fit_ranking_model):
+    for fit in (fit_classic_mf, fit_tuned_mf, fit_dnn, fit_factor_mf, fit_ranking_model, fit_dae,
+                fit_svdpp):
         model, history = fit(encoded, n_users, n_items, seed=1, epochs=1)
         assert list(history.epoch) == [0], fit.__name__  # one epoch, as asked
         assert model.name and history.model is model
