@@ -11,12 +11,16 @@ Each module holds what one topic teaches; a notebook shows the code (cells that 
 - ``helpers.dnn``          the neural network set beside MF, ``DNN_CONFIG`` (04)
 - ``helpers.metrics``      RMSE, MAE and the ranking metrics, pure functions (02, 05)
 - ``helpers.ranking``      popularity, the softmax ranking MF, ``RANKING_CONFIG``, its evaluation (05)
+- ``helpers.svdpp``        MF that also reads which movies were rated: SVD++ on both sides, ``SVDPP_CONFIG``
+- ``helpers.autoencoder``  the ranking autoencoder (Mult-DAE) over each user's rated movies, ``DAE_CONFIG``
 - ``helpers.recommend``    embeddings, top-n lists, similar movies, folding in a new user (05, 06)
 - ``helpers.nonnegative``  MF with non-negative or softplus factors, ``FACTOR_CONFIG`` (06)
 - ``helpers.plotting``     the series' plot style and colours (all notebooks)
 - ``helpers.records``      ``record``/``read_records``: the values tests hold the notebooks' claims to
 - ``helpers.checks``       input checks and ``configure``: utilities the lessons call but do not teach
-- ``helpers.benchmark``    ``python -m helpers.benchmark``: every model on any ratings (04)
+- ``helpers.benchmark``    ``python -m helpers.benchmark``: every model and every peer on any ratings (04)
+- ``helpers.peers``        the libraries the benchmark measures the series against: Surprise, myFM, implicit
+- ``helpers.ratings_files`` reading a user's own ratings files: each untidy case accepted with a note or refused
 - ``helpers.exercises``    the ``check`` functions behind every notebook's exercises
 
 Every model follows one rule: settings in a ``*_CONFIG`` dict, ``build_*`` → a compiled model,

@@ -3,40 +3,71 @@
     python -m helpers.benchmark                               # MovieLens 100k, standard split
     python -m helpers.benchmark --train TRAIN --test TEST     # your own ratings
     python -m helpers.benchmark --train TRAIN --test TEST --out DIR --models biases,popularity
+    python -m helpers.benchmark --seeds 42,43,44,45,46                 # mean ± spread over seeds
+    python -m helpers.benchmark --split temporal                      # MovieLens' temporal split
 
-Input. TRAIN and TEST are text files, tab- or comma-separated (the separator is read from the
-header line), whose header names at least the columns ``user_id``, ``item_id`` and ``rating`` (any
-case, any order; other columns such as ``timestamp`` are ignored). Each file is read once, as
-UTF-8. Ids are kept exactly as written (integers or any strings); users and items are numbered
-over TRAIN ∪ TEST. Ratings are numbers on any scale. Without ``--train``/``--test`` the run uses
-MovieLens 100k as the notebooks do: ``helpers.data.movielens_split()``, the series' standard
-split (``random_split``, seed 42, 80/20) with ids numbered over every movie.
+Input. TRAIN and TEST are text files whose header names at least the columns ``user_id``,
+``item_id`` and ``rating`` (any case, any order; other columns are ignored, but a numeric
+``timestamp`` decides which of two ratings of the same pair is the latest). Each file is read
+once. Ids are kept exactly as written (integers or any strings); users and items are numbered
+over TRAIN ∪ TEST. Ratings are numbers on any scale. Untidy files from real systems (other
+column names, no header, semicolons or ``::``, UTF-16, re-ratings, TEST pairs also in TRAIN) are
+accepted with a note printed and kept in metrics.json, or refused in one line:
+``helpers.ratings_files`` lists every case. Without ``--train``/``--test`` the run uses MovieLens
+100k as the notebooks do: ``helpers.data.movielens_split()``, the series' standard split
+(``random_split``, seed 42, 80/20) with ids numbered over every movie; ``--split temporal`` uses
+the temporal split of notebook 04 instead (each user's latest 20 % of ratings are TEST).
 
 Models. Every model is one entry of one registry, ``MODELS``: its name → a ``ModelEntry`` with
 what it outputs (rating predictions, ranking scores, or both), its ``family``, and a fit
-function ``fit(train, n_users, n_items, seed) -> FittedModel``. Everything else is derived from
+function ``fit(train, n_users, n_items, seed, relevant_from) -> FittedModel``. Everything else is derived from
 the registry: the table's order and the columns of predictions.tsv (the registry's order), the
 models ``--help`` lists and ``--models`` accepts, which models get the cold-start fallback below
 (the ``keras`` family), and which may be named best. Adding a model is adding one entry.
 
-=============  ==============  ========  ===================================================
-name           outputs         family    source
-=============  ==============  ========  ===================================================
-global_mean    rating          baseline  ``helpers.baselines.GlobalMean`` (notebook 04)
-item_mean      rating          baseline  ``helpers.baselines.ItemMean`` (notebook 04)
-biases         rating          baseline  ``helpers.baselines.Biases`` (notebook 04)
-classic_mf     rating          keras     ``helpers.models.fit_classic_mf`` (notebook 02)
-tuned_mf       rating+ranking  keras     ``helpers.models.fit_tuned_mf`` (notebook 03), ranked
-                                         by predicted rating
-dnn            rating          keras     ``helpers.dnn.fit_dnn`` (notebook 04)
-popularity     ranking         baseline  ``helpers.ranking.popularity_scores``: most rated in
-                                         TRAIN first (notebook 05)
-softmax_mf     ranking         keras     ``helpers.ranking.fit_ranking_model`` (notebook 05)
-=============  ==============  ========  ===================================================
+==================  ==============  ===========  ==============================================
+name                outputs         family       source
+==================  ==============  ===========  ==============================================
+global_mean         rating          baseline     ``helpers.baselines.GlobalMean`` (notebook 04)
+item_mean           rating          baseline     ``helpers.baselines.ItemMean`` (notebook 04)
+biases              rating          baseline     ``helpers.baselines.Biases`` (notebook 04)
+classic_mf          rating          keras        ``helpers.models.fit_classic_mf`` (notebook 02)
+tuned_mf            rating+ranking  keras        ``helpers.models.fit_tuned_mf`` (notebook 03),
+                                                 ranked by predicted rating
+dnn                 rating          keras        ``helpers.dnn.fit_dnn`` (notebook 04)
+svdpp_mf            rating+ranking  keras        ``helpers.svdpp.fit_svdpp``: SVD++ on both sides,
+                                                 ranked by predicted rating
+svd                 rating          surprise     Surprise's ``SVD``, its defaults
+svd_tuned           rating          surprise     ``SVD`` tuned on validation
+svdpp               rating          surprise     Surprise's ``SVDpp`` (SVD++), its defaults
+svdpp_tuned         rating          surprise     ``SVDpp`` tuned on validation
+knn_baseline        rating          surprise     Surprise's ``KNNBaseline``, its defaults
+knn_baseline_tuned  rating          surprise     ``KNNBaseline`` tuned on validation
+myfm                rating          myfm         myFM's Bayesian FM, rank 10, 200 samples
+popularity          ranking         baseline     ``helpers.ranking.popularity_scores``: most
+                                                 rated in TRAIN first (notebook 05)
+softmax_mf          ranking         keras        ``helpers.ranking.fit_ranking_model`` (notebook 05)
+mult_dae            ranking         keras        ``helpers.autoencoder.fit_dae``: a denoising
+                                                 autoencoder over each user's rated movies
+ease                ranking         closed-form  ``helpers.ranking.ease_scores`` (Steck 2019)
+als                 ranking         implicit     implicit's ``AlternatingLeastSquares``, tuned
+bpr                 ranking         implicit     implicit's ``BayesianPersonalizedRanking``, tuned
+==================  ==============  ===========  ==============================================
+
+The peers (``helpers.peers``) run by their own libraries on the same TRAIN and are scored on the
+same TEST by the same metrics; "tuned" settings were chosen on the series' validation split
+(``python -m helpers.experiments rating_peers ranking_peers``), as the series' own models were.
+
+Seeds. ``--seed`` (default 42) seeds every model. ``--seeds 42,43,44,45,46`` fits every model
+once per seed: metrics.json then holds, per model, the mean over the seeds of every metric, its
+standard deviation as ``<metric>_sd`` and the values of each seed in ``per_seed``; the best
+models are chosen on the means; predictions.tsv and top10.tsv are the first seed's. The README's
+tables come from such a run (``make readme``), so a claim that one model beats another can be read
+against the spread.
 
 Families: ``keras`` for the series' own models, ``baseline`` for the simple models they must
-beat; a peer library's models (Surprise, myFM, implicit, EASE, …) carry the library's name, or
-``closed-form``. Every model is fitted with ``--seed`` and its own default settings. Ranking
+beat, the library's name for a peer library's models (``surprise``, ``myfm``, ``implicit``), and
+``closed-form`` for EASE. Every model is fitted with ``--seed`` and its registered settings. Ranking
 metrics count a TEST rating of at least ``--relevant-from`` (default 4) as relevant and average
 over the users with at least one relevant item.
 
@@ -48,7 +79,8 @@ Output, written into DIR (``--out``, default ``build/benchmark`` under the curre
                      NDCG@10, hit rate@10, coverage and the number of users scored for ranking
                      models); ``best_rating_model`` (the lowest test RMSE) and
                      ``best_ranking_model`` (the highest NDCG@10, left out when no model has
-                     ranking metrics); ``data``: the data's sizes and the settings of the run.
+                     ranking metrics); ``data``: the data's sizes, the settings of the run
+                     (``seeds``, ``relevant_from``) and the ``notes`` on untidy input.
 ``predictions.tsv``  ``user_id``, ``item_id``, ``rating`` (the true one), then one column per
                      rating model, named as in metrics.json: one row per TEST row, in TEST's order.
 ``top10.tsv``        ``model``, ``user_id``, ``rank``, ``item_id``: for every user in TEST, each
@@ -69,9 +101,9 @@ Cold start, documented fallbacks, so every cell of the output is filled:
   that row what ``biases`` predicts (``helpers.baselines.with_fallback``);
 - a TEST user without TRAIN ratings gets the ``popularity`` list from every ranking model.
 
-Exit codes: 0 done; 2 bad input (missing, unreadable or empty file, missing column, a line with
-too many or too few fields, an empty id, a rating that is not a number, TEST sharing no user with
-TRAIN, a bad option), with one line on stderr that says what is wrong and what to do; 1 when
+Exit codes: 0 done; 2 bad input (every case of ``helpers.ratings_files``; a peer package that is
+not installed; EASE on more than ``EASE_MAX_ITEMS`` items; rating models on ratings that are all
+one value; a bad option), with one line on stderr that says what is wrong and what to do; 1 when
 MovieLens 100k cannot be loaded. TensorFlow is imported only after the input has been checked,
 and only when a ``keras`` model runs. Deterministic: the same input gives identical
 predictions.tsv and top10.tsv on every run (seeded, deterministic TensorFlow ops); only fit
@@ -81,12 +113,10 @@ seconds vary.
 from __future__ import annotations
 
 import argparse
-import csv
 import importlib
-import io
 import json
-import re
 import sys
+import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -97,126 +127,16 @@ import pandas as pd
 
 from helpers import SEED, baselines
 from helpers.data import DataSourceError, IdEncoding
+from helpers.ratings_files import InputError, check_pair, encode_pair, id_order, read_ratings
+
+_id_order = id_order  # the name the tests knew
 
 DEFAULT_OUT = Path("build") / "benchmark"
-REQUIRED_COLUMNS = ("user_id", "item_id", "rating")
 OUTPUTS = ("rating", "ranking")
 KERAS = "keras"
 """The family of the series' own models: the cold-start fallback applies to it, and only it can be best."""
 TOP_N = 10
 PROG = "python -m helpers.benchmark"
-
-
-class InputError(ValueError):
-    """Bad input to the benchmark; the message says what is wrong and what to do (exit code 2)."""
-
-
-# --------------------------------------------------------------------------------------------
-# Reading and checking the input (no TensorFlow here)
-# --------------------------------------------------------------------------------------------
-
-
-def read_ratings(path: str | Path, role: str) -> pd.DataFrame:
-    """Read one ratings file into ``user_id``, ``item_id`` (strings as written) and ``rating``.
-
-    The file is read and decoded once; the separator is sniffed from its header line and every
-    line is split from that text. ``role`` ("TRAIN" or "TEST") names the file in error messages,
-    which give the line of the first bad row. Raises ``InputError``.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{role} file {path} does not exist: check the path.")
-    if not path.is_file():
-        raise InputError(f"{role} path {path} is not a file: give a tab- or comma-separated file.")
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{role} file {path} is not UTF-8 text: save it as UTF-8 CSV or TSV.") from None
-    except OSError as error:
-        raise InputError(f"{role} file {path} cannot be read ({error.strerror or error}): "
-                         "check its permissions.") from None
-    header_line = re.match(r"[^\r\n]*", text).group()
-    if not header_line.strip():
-        raise InputError(f"{role} file {path} is empty: it needs a header line naming "
-                         "user_id, item_id, rating and one line per rating.")
-    separator = "\t" if "\t" in header_line else "," if "," in header_line else None
-    if separator is None:
-        raise InputError(f"{role} file {path}: the header {header_line.strip()!r} is neither tab- "
-                         "nor comma-separated: write it as user_id,item_id,rating (or with tabs).")
-    names, rows, lines = _split_lines(text, separator, f"{role} file {path}")
-    missing = [name for name in REQUIRED_COLUMNS if name not in names]
-    if missing:
-        raise InputError(f"{role} file {path} has no column {', '.join(missing)} (its header "
-                         f"has {', '.join(names)}): name the columns user_id, item_id, rating.")
-    if not rows:
-        raise InputError(f"{role} file {path} has a header but no ratings: add one line per rating.")
-    table = pd.DataFrame({name: [fields[names.index(name)].strip() for fields in rows]
-                          for name in REQUIRED_COLUMNS})
-    for name in ("user_id", "item_id"):
-        empty = np.flatnonzero((table[name] == "").to_numpy())
-        if empty.size:
-            raise InputError(f"{role} file {path}, line {lines[empty[0]]}: {name} is empty: "
-                             "every rating needs a user_id and an item_id.")
-    rating = pd.to_numeric(table["rating"], errors="coerce").astype("float64")
-    bad = np.flatnonzero(~np.isfinite(rating.to_numpy()))
-    if bad.size:
-        raise InputError(f"{role} file {path}, line {lines[bad[0]]}: rating "
-                         f"{table['rating'].iloc[bad[0]]!r} is not a number: ratings must be "
-                         "numbers such as 4 or 3.5.")
-    table["rating"] = rating
-    return table
-
-
-def _split_lines(text: str, separator: str, where: str) -> tuple[list[str], list[list[str]], list[int]]:
-    """The header's column names (stripped, lower case), the data rows, and each row's line number.
-
-    Blank lines are skipped; a row with more or fewer fields than the header raises ``InputError``.
-    """
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
-    rows, lines = [], []
-    try:
-        header = next(reader)
-        for fields in reader:
-            if not fields:
-                continue
-            if len(fields) != len(header):
-                raise InputError(f"{where}, line {reader.line_num}: {len(fields)} fields but the "
-                                 f"header has {len(header)}: every line needs one field per column.")
-            rows.append(fields)
-            lines.append(reader.line_num)
-    except csv.Error as error:
-        raise InputError(f"{where}, line {reader.line_num} cannot be parsed ({error}): every line "
-                         "needs as many fields as the header.") from None
-    return [name.strip().lower() for name in header], rows, lines
-
-
-def _id_order(ids: pd.Series) -> np.ndarray:
-    """Sorted distinct ids: numerically when every id is a plain integer, else as text."""
-    distinct = pd.unique(ids.to_numpy(dtype=object))
-    as_int = pd.to_numeric(pd.Series(distinct), errors="coerce")
-    plain = as_int.notna().all() and all(str(int(n)) == str(s) for n, s in zip(as_int, distinct))
-    order = np.argsort(as_int.to_numpy() if plain else distinct.astype(str), kind="stable")
-    return distinct[order]
-
-
-def encode_pair(train: pd.DataFrame, test: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, IdEncoding]:
-    """Number users and items over TRAIN ∪ TEST; add ``user_index``/``item_index`` to copies."""
-    both = pd.concat([train, test], ignore_index=True)
-    encoding = IdEncoding(user_ids=_id_order(both["user_id"]), item_ids=_id_order(both["item_id"]))
-    encoded = []
-    for part in (train, test):
-        part = part.copy()
-        part["user_index"] = encoding.user_index(part["user_id"].to_numpy(dtype=object)).astype("int32")
-        part["item_index"] = encoding.item_index(part["item_id"].to_numpy(dtype=object)).astype("int32")
-        encoded.append(part)
-    return encoded[0], encoded[1], encoding
-
-
-def check_pair(train: pd.DataFrame, test: pd.DataFrame, train_name: str, test_name: str) -> None:
-    """The checks that need both files: TEST must share at least one user with TRAIN."""
-    if not test["user_id"].isin(set(train["user_id"])).any():
-        raise InputError(f"TEST file {test_name} shares no user_id with TRAIN file {train_name}: "
-                         "split one ratings file so that test users also have train ratings.")
 
 
 @dataclass(frozen=True)
@@ -227,14 +147,16 @@ class BenchmarkData:
     test: pd.DataFrame
     encoding: IdEncoding
     source: str
+    notes: tuple[str, ...] = ()  # what was done to accept untidy files (helpers.ratings_files)
 
     def describe(self) -> str:
         return (f"{self.source}: {len(self.train):,} train and {len(self.test):,} test ratings, "
                 f"{self.encoding.n_users:,} users, {self.encoding.n_items:,} items")
 
 
-def read_input(train_path: Path | None, test_path: Path | None, out: Path) -> BenchmarkData:
-    """The checked, encoded input: the two files, or MovieLens 100k's standard split when both are None.
+def read_input(train_path: Path | None, test_path: Path | None, out: Path,
+               split: str = "random") -> BenchmarkData:
+    """The checked, encoded input: the two files, or MovieLens 100k's ``split`` when both are None.
 
     Raises ``InputError`` for bad input and ``DataSourceError`` when MovieLens 100k cannot be loaded.
     """
@@ -243,13 +165,47 @@ def read_input(train_path: Path | None, test_path: Path | None, out: Path) -> Be
     if train_path is None or test_path is None:
         from helpers.data import movielens_split
 
-        split = movielens_split()
-        return BenchmarkData(split.train, split.test, split.encoding,
-                             f"MovieLens 100k, the series' standard split (random_split, seed {SEED}, 80/20)")
-    train = read_ratings(train_path, "TRAIN")
-    test = read_ratings(test_path, "TEST")
-    check_pair(train, test, str(train_path), str(test_path))
-    return BenchmarkData(*encode_pair(train, test), f"TRAIN {train_path}, TEST {test_path}")
+        data = movielens_split(split)
+        return BenchmarkData(data.train, data.test, data.encoding, SPLIT_SOURCES[split])
+    notes: list[str] = []
+    train = read_ratings(train_path, "TRAIN", notes)
+    test = read_ratings(test_path, "TEST", notes)
+    test = check_pair(train, test, str(train_path), str(test_path), notes)
+    return BenchmarkData(*encode_pair(train, test), f"TRAIN {train_path}, TEST {test_path}", tuple(notes))
+
+
+SPLIT_SOURCES = {
+    "random": f"MovieLens 100k, the series' standard split (random_split, seed {SEED}, 80/20)",
+    "temporal": "MovieLens 100k, the temporal split (temporal_split: each user's latest 20 % is TEST)",
+}
+"""The MovieLens splits ``--split`` offers (``helpers.data.SPLITS``), as metrics.json names them."""
+
+EASE_MAX_ITEMS = 20_000
+"""EASE inverts an items × items matrix: 20,000 items take 3.2 GB per copy, and it needs three."""
+
+
+def check_models(models: list[str], data: BenchmarkData) -> None:
+    """The checks that need both the models and the data, before anything is fitted.
+
+    Raises ``InputError`` for a peer whose package is missing, EASE on more than
+    ``EASE_MAX_ITEMS`` items, and rating models on ratings that are all one value."""
+    from helpers.peers import missing_package
+
+    for name in models:
+        module = MODELS[name].requires
+        problem = module and missing_package(module)
+        if problem:
+            raise InputError(f"model {name}: {problem}")
+    if "ease" in models and data.encoding.n_items > EASE_MAX_ITEMS:
+        raise InputError(f"model ease: {data.encoding.n_items:,} items are too many for its items × "
+                         f"items matrix (at most {EASE_MAX_ITEMS:,}): leave it out with --models.")
+    rating_models = [name for name in models if "rating" in MODELS[name].outputs]
+    values = np.unique(data.train["rating"].to_numpy())
+    if rating_models and len(values) == 1:
+        ranking = ",".join(name for name in models_with("ranking") if "rating" not in MODELS[name].outputs)
+        raise InputError(f"every TRAIN rating is {values[0]:g}: that is implicit feedback (clicks, "
+                         "plays, purchases), which the rating models cannot learn from: run the "
+                         f"ranking models alone, --models {ranking} --relevant-from {values[0]:g}.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -266,8 +222,10 @@ class FittedModel:
     scores: Callable[[np.ndarray], np.ndarray] | None = None  # user indices -> users × items
 
 
-FitFunction = Callable[[pd.DataFrame, int, int, int], FittedModel]
-"""``fit(train, n_users, n_items, seed)``: fit on the encoded ``train``, return the ``FittedModel``."""
+FitFunction = Callable[[pd.DataFrame, int, int, int, float], FittedModel]
+"""``fit(train, n_users, n_items, seed, relevant_from)``: fit on the encoded ``train``, return the
+``FittedModel``. ``relevant_from`` is the run's ``--relevant-from``: the models that learn from the
+positive ratings only (EASE, ALS, BPR when so tuned) take the ratings at least that high."""
 
 
 @dataclass(frozen=True)
@@ -275,8 +233,9 @@ class ModelEntry:
     """One model of the registry: what it outputs, its family, and its fit function."""
 
     outputs: tuple[str, ...]  # "rating", "ranking", or both
-    family: str  # "keras", "baseline", or a peer library's name
+    family: str  # "keras", "baseline", "closed-form", or a peer library's name
     fit: FitFunction
+    requires: str | None = None  # the import name of a peer library the fit needs (helpers.peers.PACKAGES)
 
     def __post_init__(self):
         if not self.outputs or set(self.outputs) - set(OUTPUTS):
@@ -291,14 +250,16 @@ class ModelEntry:
 def _baseline(model_class: type) -> FitFunction:
     """The fit of a rating baseline of ``helpers.baselines`` (closed form: the seed is unused)."""
 
-    def fit(train: pd.DataFrame, n_users: int, n_items: int, seed: int) -> FittedModel:
+    def fit(train: pd.DataFrame, n_users: int, n_items: int, seed: int,
+            relevant_from: float) -> FittedModel:
         model = model_class().fit(train)
         return FittedModel(model.n_params, predict=model.predict)
 
     return fit
 
 
-def _fit_popularity(train: pd.DataFrame, n_users: int, n_items: int, seed: int) -> FittedModel:
+def _fit_popularity(train: pd.DataFrame, n_users: int, n_items: int, seed: int,
+                    relevant_from: float) -> FittedModel:
     """Every user scores an item by its number of TRAIN ratings (``helpers.ranking``)."""
     from helpers.ranking import popularity_scores
 
@@ -312,7 +273,8 @@ def _keras_rating(fit_path: str) -> FitFunction:
     of every item."""
     module, _, name = fit_path.rpartition(".")
 
-    def fit(train: pd.DataFrame, n_users: int, n_items: int, seed: int) -> FittedModel:
+    def fit(train: pd.DataFrame, n_users: int, n_items: int, seed: int,
+            relevant_from: float) -> FittedModel:
         from helpers.models import predict_ratings
 
         model, _ = getattr(importlib.import_module(module), name)(train, n_users, n_items, seed=seed)
@@ -329,12 +291,72 @@ def _keras_rating(fit_path: str) -> FitFunction:
     return fit
 
 
-def _fit_softmax_mf(train: pd.DataFrame, n_users: int, n_items: int, seed: int) -> FittedModel:
+def _fit_softmax_mf(train: pd.DataFrame, n_users: int, n_items: int, seed: int,
+                    relevant_from: float) -> FittedModel:
     """The ranking model of notebook 05: scores are its logits over every item."""
     from helpers.ranking import fit_ranking_model, ranking_scores
 
     model, _ = fit_ranking_model(train, n_users, n_items, seed=seed)
     return FittedModel(int(model.count_params()), scores=lambda users: ranking_scores(model, users))
+
+
+def _fit_mult_dae(train: pd.DataFrame, n_users: int, n_items: int, seed: int,
+                  relevant_from: float) -> FittedModel:
+    """The ranking autoencoder (``helpers.autoencoder``): input every rated item, target the
+    ratings at least ``relevant_from``; scores are its logits from each user's TRAIN row."""
+    from helpers.autoencoder import dae_scores, fit_dae
+
+    model, _ = fit_dae(train, n_users, n_items, seed=seed, positives_from=relevant_from)
+    return FittedModel(int(model.count_params()),
+                       scores=lambda users: dae_scores(model, train, n_users, n_items, users))
+
+
+def _surprise(algorithm: str, tuned: bool) -> FitFunction:
+    """A Surprise algorithm with its library defaults or the settings tuned on validation."""
+
+    def fit(train: pd.DataFrame, n_users: int, n_items: int, seed: int,
+            relevant_from: float) -> FittedModel:
+        from helpers.peers import SURPRISE_DEFAULTS, SURPRISE_TUNED, SurpriseModel
+
+        settings = (SURPRISE_TUNED if tuned else SURPRISE_DEFAULTS)[algorithm]
+        model = SurpriseModel(algorithm, seed, **settings).fit(train)
+        return FittedModel(model.n_params, predict=model.predict)
+
+    return fit
+
+
+def _fit_myfm(train: pd.DataFrame, n_users: int, n_items: int, seed: int,
+              relevant_from: float) -> FittedModel:
+    """myFM's Bayesian factorization machine (``helpers.peers.MyFMModel``)."""
+    from helpers.peers import MyFMModel
+
+    model = MyFMModel(n_users, n_items, seed).fit(train)
+    return FittedModel(model.n_params, predict=model.predict)
+
+
+def _implicit(algorithm: str) -> FitFunction:
+    """implicit's ALS or BPR with the settings tuned on validation (``helpers.peers``)."""
+
+    def fit(train: pd.DataFrame, n_users: int, n_items: int, seed: int,
+            relevant_from: float) -> FittedModel:
+        from helpers.peers import ImplicitModel
+
+        positives = ImplicitModel.CONFIGS[algorithm]["positives_from"]
+        model = ImplicitModel(algorithm, n_users, n_items, seed,
+                              positives_from=None if positives is None else relevant_from).fit(train)
+        return FittedModel(model.n_params, scores=model.scores)
+
+    return fit
+
+
+def _fit_ease(train: pd.DataFrame, n_users: int, n_items: int, seed: int,
+              relevant_from: float) -> FittedModel:
+    """EASE, closed form (``helpers.ranking.ease_scores``): the seed is unused."""
+    from helpers.ranking import EASE_CONFIG, ease_scores
+
+    positives = None if EASE_CONFIG["positives_from"] is None else relevant_from
+    scores = ease_scores(train, n_users, n_items, positives_from=positives)
+    return FittedModel(n_items * n_items, scores=lambda users: scores[users])
 
 
 MODELS: dict[str, ModelEntry] = {
@@ -344,8 +366,21 @@ MODELS: dict[str, ModelEntry] = {
     "classic_mf": ModelEntry(("rating",), KERAS, _keras_rating("helpers.models.fit_classic_mf")),
     "tuned_mf": ModelEntry(("rating", "ranking"), KERAS, _keras_rating("helpers.models.fit_tuned_mf")),
     "dnn": ModelEntry(("rating",), KERAS, _keras_rating("helpers.dnn.fit_dnn")),
+    "svdpp_mf": ModelEntry(("rating", "ranking"), KERAS, _keras_rating("helpers.svdpp.fit_svdpp")),
+    "svd": ModelEntry(("rating",), "surprise", _surprise("svd", tuned=False), "surprise"),
+    "svd_tuned": ModelEntry(("rating",), "surprise", _surprise("svd", tuned=True), "surprise"),
+    "svdpp": ModelEntry(("rating",), "surprise", _surprise("svdpp", tuned=False), "surprise"),
+    "svdpp_tuned": ModelEntry(("rating",), "surprise", _surprise("svdpp", tuned=True), "surprise"),
+    "knn_baseline": ModelEntry(("rating",), "surprise", _surprise("knn_baseline", tuned=False), "surprise"),
+    "knn_baseline_tuned": ModelEntry(("rating",), "surprise", _surprise("knn_baseline", tuned=True),
+                                     "surprise"),
+    "myfm": ModelEntry(("rating",), "myfm", _fit_myfm, "myfm"),
     "popularity": ModelEntry(("ranking",), "baseline", _fit_popularity),
     "softmax_mf": ModelEntry(("ranking",), KERAS, _fit_softmax_mf),
+    "mult_dae": ModelEntry(("ranking",), KERAS, _fit_mult_dae),
+    "ease": ModelEntry(("ranking",), "closed-form", _fit_ease),
+    "als": ModelEntry(("ranking",), "implicit", _implicit("als"), "implicit"),
+    "bpr": ModelEntry(("ranking",), "implicit", _implicit("bpr"), "implicit"),
 }
 """The benchmark's models, in the order of its table: name → ``ModelEntry``. One entry per model."""
 
@@ -418,7 +453,7 @@ def run(train: pd.DataFrame, test: pd.DataFrame, encoding: IdEncoding, models: l
     for name in models:
         entry = MODELS[name]
         start = time.perf_counter()
-        fitted = entry.fit(train, n_users, n_items, seed)
+        fitted = entry.fit(train, n_users, n_items, seed, relevant_from)
         seconds = time.perf_counter() - start
         for output, function in (("rating", fitted.predict), ("ranking", fitted.scores)):
             if output in entry.outputs and function is None:
@@ -444,6 +479,36 @@ def run(train: pd.DataFrame, test: pd.DataFrame, encoding: IdEncoding, models: l
     cold_rows = ~baselines.known_pairs(train, test_users, test_items)
     return {"predictions": predictions, "lists": lists, "metrics": metrics,
             **best_models(metrics, n), "cold_rows": int(cold_rows.sum()), "n": n}
+
+
+def run_seeds(train: pd.DataFrame, test: pd.DataFrame, encoding: IdEncoding, models: list[str],
+              seeds: list[int], relevant_from: float = 4.0,
+              progress: Callable[[str], None] = lambda line: None) -> dict:
+    """``run`` once per seed. With one seed, its result. With several: predictions and lists of the
+    first seed; per model, every numeric metric (and fit seconds) is the mean over the seeds, its
+    standard deviation is ``<metric>_sd`` and the values per seed are in ``per_seed``; the best
+    models are chosen on the means."""
+    results = []
+    for seed in seeds:
+        if len(seeds) > 1:
+            progress(f"seed {seed}:")
+        results.append(run(train, test, encoding, models, seed, relevant_from, progress))
+    if len(seeds) == 1:
+        return results[0]
+    combined = dict(results[0])
+    metrics = {}
+    for name, first in results[0]["metrics"].items():
+        entry = {key: value for key, value in first.items()}
+        numeric = [key for key, value in first.items() if isinstance(value, float) and key != "users"]
+        per_seed = {key: [result["metrics"][name][key] for result in results] for key in numeric}
+        for key, values in per_seed.items():
+            entry[key] = float(np.mean(values))
+            entry[f"{key}_sd"] = float(np.std(values, ddof=1))
+        entry["per_seed"] = per_seed
+        metrics[name] = entry
+    combined["metrics"] = metrics
+    combined.update(best_models(metrics, results[0]["n"]))
+    return combined
 
 
 def write_outputs(out: Path, data: BenchmarkData, result: dict, settings: dict) -> None:
@@ -483,20 +548,22 @@ def write_outputs(out: Path, data: BenchmarkData, result: dict, settings: dict) 
 
 
 def format_table(metrics: dict, n: int = TOP_N) -> str:
-    """The results as a fixed-width text table: one line per model."""
-    ranking_columns = [(f"ndcg@{n}", f"NDCG@{n}"), (f"precision@{n}", f"P@{n}"),
-                       (f"recall@{n}", f"R@{n}"), (f"hit_rate@{n}", f"HR@{n}"),
-                       ("coverage", "cover")]
-    width = max([12, *map(len, metrics)])
-    header = (f"{'model':<{width}} {'RMSE':>7} {'MAE':>7} {'fit s':>7} {'params':>9}  "
-              + " ".join(f"{title:>8}" for _, title in ranking_columns))
+    """The results as a fixed-width text table: one line per model. ``± sd`` columns (RMSE's and
+    NDCG's spread over the seeds) are filled when the run had several seeds."""
+    def cell(entry: dict, key: str, width: int) -> str:
+        return f"{entry[key]:{width}.4f}" if key in entry else f"{'-' if not key.endswith('_sd') else '':>{width}}"
+
+    columns = [("rmse", "RMSE", 7), ("rmse_sd", "± sd", 6), ("mae", "MAE", 7)]
+    ranking = [(f"ndcg@{n}", f"NDCG@{n}", 8), (f"ndcg@{n}_sd", "± sd", 6), (f"precision@{n}", f"P@{n}", 8),
+               (f"recall@{n}", f"R@{n}", 8), (f"hit_rate@{n}", f"HR@{n}", 8), ("coverage", "cover", 8)]
+    name_width = max([12, *map(len, metrics)])
+    header = (f"{'model':<{name_width}} " + " ".join(f"{title:>{w}}" for _, title, w in columns)
+              + f" {'fit s':>7} {'params':>9}  " + " ".join(f"{title:>{w}}" for _, title, w in ranking))
     lines = [header, "-" * len(header)]
     for name, entry in metrics.items():
-        cells = [f"{name:<{width}}",
-                 f"{entry['rmse']:7.4f}" if "rmse" in entry else f"{'-':>7}",
-                 f"{entry['mae']:7.4f}" if "mae" in entry else f"{'-':>7}",
-                 f"{entry['fit_seconds']:7.2f}", f"{entry['params']:>9,}", ""]
-        cells += [f"{entry[key]:8.4f}" if key in entry else f"{'-':>8}" for key, _ in ranking_columns]
+        cells = [f"{name:<{name_width}}", *(cell(entry, key, w) for key, _, w in columns),
+                 f"{entry['fit_seconds']:7.2f}", f"{entry['params']:>9,}", "",
+                 *(cell(entry, key, w) for key, _, w in ranking)]
         lines.append(" ".join(cells))
     return "\n".join(lines)
 
@@ -534,12 +601,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description="Train and evaluate the series' models on MovieLens 100k (no arguments) or on\n"
                     "your own TRAIN and TEST ratings, print the results table and write\n"
                     "metrics.json, predictions.tsv and top10.tsv into --out.",
-        epilog="files:   tab- or comma-separated, a header naming user_id, item_id, rating (other\n"
-               "         columns ignored), ids as integers or strings, ratings as numbers\n"
-               + _help_block("models:", [f"{output}: {', '.join(models_with(output))}"
-                                         for output in OUTPUTS])
-               + _help_block("family:", [f"{family}: {', '.join(models_with(family=family))}"
-                                         for family in dict.fromkeys(e.family for e in MODELS.values())])
+        epilog="files:   tab-, comma- or semicolon-separated, a header naming user_id, item_id,\n"
+               "         rating (userId, movieId, score… are understood; other columns ignored),\n"
+               "         ids as integers or strings, ratings as numbers; untidy files are\n"
+               "         accepted with a note or refused: see helpers/ratings_files.py\n"
+               + _help_block("models:", [line for output in OUTPUTS for line in textwrap.wrap(
+                   f"{output}: {', '.join(models_with(output))}", 70, subsequent_indent="  ")])
+               + _help_block("family:", [line for family in dict.fromkeys(e.family for e in MODELS.values())
+                                         for line in textwrap.wrap(
+                                             f"{family}: {', '.join(models_with(family=family))}", 70,
+                                             subsequent_indent="  ")])
                + _help_block("best:", [f"the best {KERAS} model of each kind (of all models, if no",
                                        f"{KERAS} model of that kind ran)"])
                + _help_block("cold:", ["a TEST row whose user or item has no TRAIN rating gets the",
@@ -559,29 +630,48 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="a TEST rating at least this high is relevant for the ranking "
                              "metrics (default: 4)")
     parser.add_argument("--seed", type=int, default=SEED, help=f"the seed of every model (default: {SEED})")
+    parser.add_argument("--seeds", metavar="N,N,…",
+                        help="run every model once per seed and report the mean and spread "
+                             "(e.g. 42,43,44,45,46; replaces --seed)")
+    parser.add_argument("--split", choices=list(SPLIT_SOURCES), default="random",
+                        help="which MovieLens 100k split, without --train/--test (default: random, "
+                             "the series' standard split)")
     args = parser.parse_args(argv)
     if (args.train is None) != (args.test is None):
         parser.error("give both --train and --test, or neither to use MovieLens 100k")
+    if args.train is not None and args.split != "random":
+        parser.error("--split chooses a MovieLens 100k split: leave it out with --train/--test")
     names = [name.strip() for name in args.models.split(",") if name.strip()]
     unknown = [name for name in names if name not in MODELS]
     if unknown or not names:
         parser.error(f"unknown model {', '.join(unknown) or '(none given)'}: choose from "
                      f"{', '.join(MODELS)}")
     args.models = [name for name in MODELS if name in names]  # the table's order
+    try:
+        args.seeds = ([int(seed) for seed in args.seeds.split(",") if seed.strip()]
+                      if args.seeds else [args.seed])
+    except ValueError:
+        parser.error(f"--seeds takes integers separated by commas, got {args.seeds!r}")
+    if not args.seeds or len(set(args.seeds)) < len(args.seeds):
+        parser.error(f"--seeds needs distinct integers separated by commas, got {args.seeds!r}")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        data = read_input(args.train, args.test, args.out)
+        data = read_input(args.train, args.test, args.out, args.split)
+        check_models(args.models, data)
     except (InputError, DataSourceError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2 if isinstance(error, InputError) else 1
     print(data.describe(), flush=True)
-    result = run(data.train, data.test, data.encoding, args.models, args.seed, args.relevant_from,
-                 progress=lambda line: print(line, flush=True))
-    write_outputs(args.out, data, result, {"seed": args.seed, "relevant_from": args.relevant_from})
+    for note in data.notes:
+        print(f"note: {note}", flush=True)
+    result = run_seeds(data.train, data.test, data.encoding, args.models, args.seeds,
+                       args.relevant_from, progress=lambda line: print(line, flush=True))
+    write_outputs(args.out, data, result, {"seeds": args.seeds, "relevant_from": args.relevant_from,
+                                           "notes": list(data.notes)})
     print(f"\n{format_table(result['metrics'], result['n'])}\n\n{summary(result, args.out)}")
     return 0
 

@@ -16,6 +16,10 @@ first two seeds and checks the files.
 ``classic``        notebook 02's classic recipe over the seeds, the reference of notebook 03
 ``ranking``        notebook 05's ranking model, validation NDCG@10 per epoch for each λ
 ``factors``        notebook 06's free, NonNeg and softplus factors, each λ from FACTOR_L2_GRID
+``svdpp``          SVD++ on both sides (``helpers.svdpp``), λ on p, q × λ on z (SVDPP_GRID), as final_recipe
+``dae``            the ranking autoencoder's width × λ (DAE_GRID), validation NDCG@10 every 3 epochs
+``rating_peers``   Surprise's settings (``helpers.peers.PEER_GRIDS``), on the tuned MF's validation split
+``ranking_peers``  implicit's settings and EASE's λ (``EASE_GRID``), on the ranking validation split
 """
 
 from __future__ import annotations
@@ -274,8 +278,158 @@ def ranking(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -> dic
             "chosen": {"l2": float(best), "epochs": int(np.argmax(mean_curves[best])) + 1}}
 
 
+SVDPP_GRID = {"l2": (0.4, 0.5, 0.7), "z_l2": (0.03, 0.1, 0.25)}
+"""A first grid, λ (0.3, 0.4, 0.5) × z's λ (0.1, 0.25, 0.5), chose its corner (0.5, 0.1): moved to this one."""
+
+
+def svdpp(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -> dict:
+    """``helpers.svdpp``'s model on the tuned MF's fit part and validation rows, with its fixed
+    epochs, for each setting of SVDPP_GRID and each seed; the chosen setting is the lowest mean
+    validation RMSE. (The other settings of SVDPP_CONFIG — k, y's λ, epochs — were chosen in a
+    wider exploration on the same validation rows; the grid is the last step of that search.)"""
+    from helpers.metrics import rmse
+    from helpers.models import predict_ratings
+    from helpers.svdpp import fit_svdpp
+
+    fit_part, validation = carve_validation(train)
+    scores = {}
+    for settings in _grid(SVDPP_GRID):
+        scores[_setting_name(settings)] = []
+        for seed in seeds:
+            model, _ = fit_svdpp(fit_part, n_users, n_items, seed=seed, **settings)
+            predicted = predict_ratings(model, validation["user_index"], validation["item_index"])
+            scores[_setting_name(settings)].append(rmse(validation["rating"], predicted))
+    best = min(scores, key=lambda name: np.mean(scores[name]))
+    return {"seeds": list(seeds), "val_rmse": scores, "chosen": _grid(SVDPP_GRID)[list(scores).index(best)]}
+
+
+DAE_GRID = {"hidden": (200, 400, 600), "l2": (1e-3, 3e-3, 1e-2)}
+DAE_EPOCHS, DAE_EVERY = 45, 3
+
+
+def dae(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -> dict:
+    """The autoencoder of ``helpers.autoencoder`` on the ranking validation split
+    (``random_split(train)``, the split the softmax MF, EASE and implicit's models were chosen on):
+    validation NDCG@10 after every ``DAE_EVERY`` epochs up to ``DAE_EPOCHS``, for each setting of
+    DAE_GRID and each seed. The chosen (setting, epochs) has the highest mean over the seeds."""
+    import keras
+
+    from helpers.autoencoder import dae_scores, fit_dae
+    from helpers.data import random_split
+    from helpers.ranking import evaluate_ranking
+
+    fit_part, valid_part = random_split(train)
+
+    def curve(seed: int, **settings) -> list[float]:
+        scores: list[float] = []
+
+        class Every(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                if (epoch + 1) % DAE_EVERY == 0:
+                    ranked = dae_scores(self.model, fit_part, n_users, n_items)
+                    scores.append(float(evaluate_ranking(ranked, fit_part, valid_part)["ndcg@10"]))
+
+        fit_dae(fit_part, n_users, n_items, seed=seed, epochs=DAE_EPOCHS, callbacks=[Every()], **settings)
+        return scores
+
+    curves = {_setting_name(settings): [curve(seed, **settings) for seed in seeds]
+              for settings in _grid(DAE_GRID)}
+    means = {name: np.mean(runs, axis=0) for name, runs in curves.items()}
+    best = max(means, key=lambda name: means[name].max())
+    chosen = dict(zip(DAE_GRID, (value for value in _grid(DAE_GRID)[list(curves).index(best)].values())))
+    return {"seeds": list(seeds), "every": DAE_EVERY, "val_ndcg": curves,
+            "chosen": {**chosen, "epochs": int(np.argmax(means[best]) + 1) * DAE_EVERY}}
+
+
+EASE_GRID = {"l2": (50.0, 100.0, 200.0, 300.0, 500.0, 1000.0), "positives_from": (None, 4.0)}
+
+
+def _grid(grid: dict) -> list[dict]:
+    """Every combination of a grid's values, as settings dicts, in a fixed order."""
+    import itertools
+
+    return [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+
+
+def _setting_name(settings: dict) -> str:
+    return ", ".join(f"{key}={value}" for key, value in settings.items())
+
+
+def rating_peers(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -> dict:
+    """The benchmark's rating peers tuned like the series' rating models, with a comparable budget.
+
+    Surprise's SVD, SVD++ and KNNBaseline on ``carve_validation(train)``, the split the tuned MF
+    and the DNN were chosen on: validation RMSE for every setting of ``helpers.peers.PEER_GRIDS``
+    (each seed for the stochastic SVD and SVD++; KNNBaseline is deterministic, one run), and for
+    Surprise's defaults. The chosen setting of each is the lowest mean. myFM has no setting to
+    tune (its penalties are sampled)."""
+    from helpers.metrics import rmse
+    from helpers.peers import PEER_GRIDS, SURPRISE_DEFAULTS, SurpriseModel
+
+    fit_part, validation = carve_validation(train)
+
+    def surprise_rmse(algorithm: str, settings: dict, seed: int) -> float:
+        model = SurpriseModel(algorithm, seed, **settings).fit(fit_part)
+        return rmse(validation["rating"], model.predict(validation["user_index"], validation["item_index"]))
+
+    results = {"seeds": list(seeds), "val_rmse": {}, "defaults_val_rmse": {}, "chosen": {}}
+    for algorithm in ("svd", "svdpp", "knn_baseline"):
+        runs = seeds if algorithm != "knn_baseline" else seeds[:1]
+        scores = {}
+        for settings in _grid(PEER_GRIDS[algorithm]):
+            if algorithm == "knn_baseline":
+                settings = {"k": settings["k"], "sim_options": {"name": settings["name"],
+                                                                "user_based": settings["user_based"]}}
+            elif algorithm == "svdpp":
+                settings = {**settings, "cache_ratings": True}
+            scores[_setting_name(settings)] = ([surprise_rmse(algorithm, settings, seed) for seed in runs],
+                                               settings)
+        results["val_rmse"][algorithm] = {name: values for name, (values, _) in scores.items()}
+        best = min(scores, key=lambda name: np.mean(scores[name][0]))
+        results["chosen"][algorithm] = scores[best][1]
+        results["defaults_val_rmse"][algorithm] = [surprise_rmse(algorithm, SURPRISE_DEFAULTS[algorithm], seed)
+                                                   for seed in runs]
+    return results
+
+
+def ranking_peers(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -> dict:
+    """The benchmark's ranking peers tuned like the series' ranking models: implicit's ALS and BPR
+    (each seed) and EASE (closed form, one run) on ``random_split(train)``, the split the softmax
+    ranking model was chosen on: validation NDCG@10 for every setting of ``PEER_GRIDS`` and
+    ``EASE_GRID``. The chosen setting of each is the highest mean."""
+    from helpers.data import random_split
+    from helpers.peers import PEER_GRIDS, ImplicitModel
+    from helpers.ranking import ease_scores, evaluate_ranking
+
+    rank_part, rank_validation = random_split(train)
+
+    def ndcg(scores: np.ndarray) -> float:
+        return float(evaluate_ranking(scores, rank_part, rank_validation)["ndcg@10"])
+
+    results = {"seeds": list(seeds), "val_ndcg": {}, "chosen": {}}
+    for algorithm in ("als", "bpr"):
+        scores = {}
+        for settings in _grid(PEER_GRIDS[algorithm]):
+            scores[_setting_name(settings)] = ([ndcg(ImplicitModel(algorithm, n_users, n_items, seed, **settings)
+                                                     .fit(rank_part).scores(np.arange(n_users)))
+                                                for seed in seeds], settings)
+        results["val_ndcg"][algorithm] = {name: values for name, (values, _) in scores.items()}
+        results["chosen"][algorithm] = scores[max(scores, key=lambda name: np.mean(scores[name][0]))][1]
+    scores = {_setting_name(settings): ([ndcg(ease_scores(rank_part, n_users, n_items, **settings))], settings)
+              for settings in _grid(EASE_GRID)}
+    results["val_ndcg"]["ease"] = {name: values for name, (values, _) in scores.items()}
+    results["chosen"]["ease"] = scores[max(scores, key=lambda name: np.mean(scores[name][0]))][1]
+    return results
+
+
+def peer_choices(results_dir: Path = RESULTS_DIR) -> dict:
+    """Every peer's recorded choice: ``rating_peers``' and ``ranking_peers``' ``chosen``, merged."""
+    return {**load("rating_peers", results_dir)["chosen"], **load("ranking_peers", results_dir)["chosen"]}
+
+
 EXPERIMENTS = {"k_sweep": k_sweep, "steps": steps, "final_recipe": final_recipe, "factors": factors,
-               "dnn": dnn, "classic": classic, "ranking": ranking}
+               "dnn": dnn, "classic": classic, "ranking": ranking, "svdpp": svdpp, "dae": dae,
+               "rating_peers": rating_peers, "ranking_peers": ranking_peers}
 
 
 def load(name: str, results_dir: Path = RESULTS_DIR) -> dict:

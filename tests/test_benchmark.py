@@ -83,7 +83,7 @@ def test_full_run_succeeds_quietly_and_prints_the_table(full_runs):
         assert "Traceback" not in run.stdout
     table = runs[0].stdout
     header = next(line for line in table.splitlines() if line.startswith("model "))
-    assert header.split()[:5] == ["model", "RMSE", "MAE", "fit", "s"]
+    assert header.split()[:7] == ["model", "RMSE", "±", "sd", "MAE", "fit", "s"]
     lines = table.splitlines()
     rows = [line.split()[0] for line in itertools.takewhile(str.strip, lines[lines.index(header) + 2:])]
     assert rows == list(MODELS), "the table lists every model, in the registry's order"
@@ -191,7 +191,7 @@ GOOD_TEST = "user_id,item_id,rating\n1,12,4\n2,11,3\n"
     ("missing file", None, GOOD_TEST, "does not exist"),
     ("empty file", "", GOOD_TEST, "is empty"),
     ("header only", "user_id,item_id,rating\n", GOOD_TEST, "no ratings"),
-    ("missing column", "user_id,movie,rating\n1,10,4\n", GOOD_TEST, "no column item_id"),
+    ("missing column", "user_id,film,rating\n1,10,4\n", GOOD_TEST, "no column item_id"),
     ("non-numeric rating", "user_id,item_id,rating\n1,10,4\n1,11,good\n", GOOD_TEST,
      "line 3: rating 'good' is not a number"),
     ("no shared user", GOOD_TRAIN, "user_id,item_id,rating\n7,10,4\n", "shares no user_id"),
@@ -215,7 +215,7 @@ def test_bad_input_exits_2_with_one_line(tmp_path, case, train_text, test_text, 
 
 @pytest.mark.parametrize("args, expected", [
     (["--train", "x.csv"], "give both --train and --test"),
-    (["--models", "svd"], "unknown model svd"),
+    (["--models", "svm"], "unknown model svm"),
     (["--epochs", "3"], "unrecognized arguments"),
 ])
 def test_bad_options_exit_2_with_one_line(args, expected):
@@ -332,7 +332,7 @@ def test_read_ratings_refuses_text_that_is_not_utf8(tmp_path):
 # --------------------------------------------------------------------------------------------
 
 
-def fit_constant(train, n_users, n_items, seed):
+def fit_constant(train, n_users, n_items, seed, relevant_from):
     """A dummy model: predicts 3 stars everywhere and ranks items by index, lowest first."""
     return FittedModel(n_params=1, predict=lambda users, items: np.full(len(users), 3.0),
                        scores=lambda users: np.tile(-np.arange(n_items, dtype=float), (len(users), 1)))
@@ -397,3 +397,29 @@ def test_the_docstring_documents_every_registered_model():
                     if line.startswith(name + " ")), None)
         assert row is not None, f"the docstring's model table has no row for {name}"
         assert row[1:3] == [entry.kind, entry.family], f"{name}: the docstring says {row[1:3]}"
+
+
+def fit_seeded(train, n_users, n_items, seed, relevant_from):
+    """A dummy model whose predictions move with the seed: 3 stars + seed / 100."""
+    return FittedModel(n_params=1, predict=lambda users, items: np.full(len(users), 3.0 + seed / 100))
+
+
+def test_several_seeds_give_means_spreads_and_the_values_per_seed(monkeypatch):
+    monkeypatch.setitem(MODELS, "seeded", ModelEntry(("rating",), "dummy", fit_seeded))
+    train, test, encoding = encoded_tiny_split()
+    result = benchmark_module.run_seeds(train, test, encoding, ["biases", "seeded"], seeds=[1, 2, 3])
+    seeded, biases = result["metrics"]["seeded"], result["metrics"]["biases"]
+    expected = [float(np.sqrt(np.mean((test["rating"] - 3.0 - seed / 100) ** 2))) for seed in (1, 2, 3)]
+    assert seeded["per_seed"]["rmse"] == pytest.approx(expected)
+    assert seeded["rmse"] == pytest.approx(np.mean(expected))
+    assert seeded["rmse_sd"] == pytest.approx(np.std(seeded["per_seed"]["rmse"], ddof=1))
+    assert seeded["rmse_sd"] == pytest.approx(np.std(expected, ddof=1), rel=1e-4)
+    assert biases["rmse_sd"] == 0.0  # closed form: the seed changes nothing
+    single = benchmark_module.run(train, test, encoding, ["seeded"], seed=1)
+    assert single["metrics"]["seeded"]["rmse"] == pytest.approx(expected[0])
+
+
+@pytest.mark.parametrize("value", ["42,x", "42,42", ","])
+def test_seeds_must_be_distinct_integers(value):
+    run = benchmark("--seeds", value)
+    assert run.returncode == 2 and "--seeds" in run.stderr and len(run.stderr.strip().splitlines()) == 1

@@ -190,7 +190,24 @@ def test_recorded_experiments_reproduce(name, standard_train, monkeypatch):
     if name == "steps":  # search only the recorded λs, so the steps use the same ones
         monkeypatch.setattr(experiments, "L2_VALUES",
                             {p: (v,) for p, v in recorded["chosen_l2"].items()})
-    fresh = experiments.EXPERIMENTS[name](*standard_train, seeds=SEEDS[:2])
+    if name == "dae":  # the chosen setting only (each setting is five 45-epoch fits)
+        monkeypatch.setattr(experiments, "DAE_GRID",
+                            {key: (recorded["chosen"][key],) for key in experiments.DAE_GRID})
+    if name in ("rating_peers", "ranking_peers"):  # the chosen settings only (SVD++ takes 9 s a fit)
+        from helpers import peers
+
+        for peer, chosen in recorded["chosen"].items():
+            flat = {**{k: v for k, v in chosen.items() if k not in ("sim_options", "cache_ratings")},
+                    **chosen.get("sim_options", {})}
+            grid = {key: (flat[key],) for key in (peers.PEER_GRIDS.get(peer) or experiments.EASE_GRID)}
+            if peer == "ease":
+                monkeypatch.setattr(experiments, "EASE_GRID", grid)
+            else:
+                monkeypatch.setitem(peers.PEER_GRIDS, peer, grid)
+    # the newest experiments re-run their chosen settings with the first seed only: SVD++, the
+    # autoencoder and the peers' defaults are the slowest fits of the suite
+    seeds = SEEDS[:1] if name in ("rating_peers", "ranking_peers", "dae", "svdpp") else SEEDS[:2]
+    fresh = experiments.EXPERIMENTS[name](*standard_train, seeds=seeds)
     problems = _prefix_matches(json.loads(json.dumps(fresh)), recorded)
     assert not problems, (f"notebooks/results/{name}.json is not what the code gives now "
                           f"(run `python -m helpers.experiments {name}`): {problems[:5]}")
@@ -199,6 +216,27 @@ def test_recorded_experiments_reproduce(name, standard_train, monkeypatch):
 def test_recorded_choices_follow_from_the_recorded_scores():
     def lowest(scores):
         return min(scores, key=lambda key: np.mean(scores[key]))
+
+    def highest(scores):
+        return max(scores, key=lambda key: np.mean(scores[key]))
+
+    def named(settings):
+        flat = {k: v for k, v in settings.items() if k != "sim_options"}
+        return experiments._setting_name({**flat, **({"sim_options": settings["sim_options"]}
+                                                     if "sim_options" in settings else {})})
+
+    rating_peers = experiments.load("rating_peers")
+    for peer, scores in rating_peers["val_rmse"].items():
+        assert lowest(scores) == named(rating_peers["chosen"][peer]), peer
+    ranking_peers = experiments.load("ranking_peers")
+    for peer, scores in ranking_peers["val_ndcg"].items():
+        assert highest(scores) == named(ranking_peers["chosen"][peer]), peer
+    dae = experiments.load("dae")
+    curves = {name: np.mean(runs, axis=0) for name, runs in dae["val_ndcg"].items()}
+    best = max(curves, key=lambda name: curves[name].max())
+    chosen = {key: dae["chosen"][key] for key in experiments.DAE_GRID}
+    assert best == experiments._setting_name(chosen)
+    assert dae["chosen"]["epochs"] == (int(np.argmax(curves[best])) + 1) * dae["every"]
 
     steps = experiments.load("steps")
     for penalty, by_value in steps["l2_search"].items():

@@ -9,9 +9,10 @@ Generated, each from a committed source (``tests/test_readme.py`` fails when one
   route through the series (title, what you learn, time, prerequisites), read from each
   ``notebooks/NN_*.ipynb`` header table;
 - the block between ``<!-- results:start -->`` and ``<!-- results:end -->`` in README.md: the
-  results table, from ``docs/results/benchmark.json``, the metrics.json of the benchmark run
-  behind the README (``--run`` runs ``python -m helpers.benchmark --out build/benchmark`` and
-  copies its metrics.json there);
+  results tables, from ``docs/results/benchmark.json``, the metrics.json of the five-seed
+  benchmark run behind the README (``--run`` runs ``python -m helpers.benchmark --seeds
+  42,43,44,45,46`` and copies its metrics.json there, and the same on ``--split temporal`` into
+  ``docs/results/benchmark_temporal.json``, which the README's temporal sentence is tested against);
 - the figures in ``docs/figures/``: the PNG of every notebook cell tagged ``figure:<name>``
   (``tools/export_figures.py``).
 """
@@ -35,8 +36,6 @@ METRICS = ROOT / "docs" / "results" / "benchmark.json"  # committed: the run beh
 BENCHMARK_OUT = ROOT / "build" / "benchmark"
 HEADER_ROWS = {"learn": "You will learn", "time": "Time", "prerequisites": "Prerequisites"}
 ROW = re.compile(r"^\|\s*\*\*(?P<name>[^*|]+)\*\*\s*\|\s*(?P<value>.*?)\s*\|\s*$")
-# metric columns in this order when present; any other numeric metric follows
-PREFERRED = ["rmse", "mae", "ndcg@10", "precision@10", "recall@10", "hit_rate@10", "coverage"]
 SECONDS = ("fit_seconds", "fit_s", "seconds", "fit_time")
 LABELS = {"rmse": "RMSE", "mae": "MAE", "precision@10": "precision@10", "recall@10": "recall@10",
           "ndcg@10": "NDCG@10", "hit_rate@10": "hit rate@10", "coverage": "coverage"}
@@ -91,38 +90,78 @@ def format_value(value: object, seconds: bool = False) -> str:
     return str(value)
 
 
+KIND_COLUMNS = {"rating": ["rmse", "mae"],
+                "ranking": ["ndcg@10", "precision@10", "recall@10", "hit_rate@10", "coverage"]}
+"""The metrics of each kind of model, in the order the tables show them; the first decides best."""
+KERAS = "keras"
+
+
+def _kind_table(rows: dict[str, dict], kind: str, best: str | None) -> list[str]:
+    columns = [c for c in KIND_COLUMNS[kind] if any(c in values for values in rows.values())]
+    families = any(isinstance(values.get("family"), str) for values in rows.values())
+    header = ["Model"] + (["family"] if families else []) + [LABELS.get(c, c) for c in columns]
+    header += ["parameters", "fit time (s)"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for name, values in rows.items():
+        cells = [f"**{name}**" if name == best else name]
+        cells += [str(values.get("family", ""))] if families else []
+        cells += [format_value(values.get(c)) + (f" ± {values[c + '_sd']:.4f}" if c + "_sd" in values else "")
+                  for c in columns]
+        size = next((values[k] for k in ("params", "parameters", "n_parameters") if k in values), None)
+        timing = next((values[k] for k in SECONDS if k in values), None)
+        cells += [format_value(size), format_value(timing, seconds=True)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _verdict(rows: dict[str, dict], kind: str, best: str | None) -> str | None:
+    """One sentence: the series' best model of ``kind``, the best model outside the series, and —
+    when the run had several seeds — the paired difference with its 95 % interval, and whether
+    it is a measurable lead, a measurable deficit or no measurable difference."""
+    key = KIND_COLUMNS[kind][0]
+    pick = min if key == "rmse" else max
+    others = {name: values[key] for name, values in rows.items()
+              if key in values and values.get("family") not in (KERAS, "baseline")}
+    if not best:
+        return None
+    label = LABELS.get(key, key)
+    sentence = f"Best {kind} model of the series: **{best}** ({label} {rows[best][key]:.4f})"
+    if not others:
+        return sentence + "."
+    peer = pick(others, key=others.get)
+    sentence += f"; best peer: {peer} ({label} {others[peer]:.4f})"
+    ours, theirs = (rows[name].get("per_seed", {}).get(key) for name in (best, peer))
+    if ours and theirs and len(ours) == len(theirs) > 1:
+        from helpers.selection import paired_interval
+
+        difference, low, high = paired_interval(ours, theirs)
+        better = -1 if key == "rmse" else 1  # the sign of a lead for the series' model
+        verdict = ("the series' model is measurably better" if (low > 0 if better > 0 else high < 0)
+                   else "the peer is measurably better" if (high < 0 if better > 0 else low > 0)
+                   else "no measurable difference")
+        sentence += (f". Over {len(ours)} seeds, {best} − {peer} = {difference:+.4f} (95 % interval "
+                     f"{low:+.4f} to {high:+.4f}): {verdict}").replace("-0.", "−0.")
+    return sentence + "."
+
+
 def results_table(metrics: dict) -> str:
+    """Two tables, rating models then ranking models (a model with both outputs is in both), each
+    in the benchmark's order, with the family, metrics, size and fit time, and the best model of
+    the series in bold; under each, the best of the series beside the best peer."""
     rows = model_rows(metrics)
     if not rows:
         raise ValueError("metrics.json holds no models: run `python -m helpers.benchmark` again")
-    seen = [k for values in rows.values() for k, v in values.items()
-            if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    timing = next((k for k in SECONDS if k in seen), None)
-    columns = [k for k in PREFERRED if k in seen]
-    columns += [k for k in dict.fromkeys(seen) if k not in columns and k != timing
-                and k not in ("parameters", "params", "n_parameters", "users")]
-    size = next((k for k in ("parameters", "params", "n_parameters") if k in seen), None)
-    kinds = any(isinstance(values.get("kind"), str) for values in rows.values())
-    header = ["Model"] + (["kind"] if kinds else []) + [LABELS.get(c, c) for c in columns]
-    header += ["parameters"] if size else []
-    header += ["fit time (s)"] if timing else []
-    best = {metrics.get("best_rating_model"), metrics.get("best_ranking_model")} - {None}
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for name, values in rows.items():
-        cells = [f"**{name}**" if name in best else name]
-        cells += [str(values.get("kind", "")).replace("+", " + ")] if kinds else []
-        cells += [format_value(values.get(c)) for c in columns]
-        cells += [format_value(values.get(size))] if size else []
-        cells += [format_value(values.get(timing), seconds=True)] if timing else []
-        lines.append("| " + " | ".join(cells) + " |")
-    notes = []
-    if metrics.get("best_rating_model"):
-        notes.append(f"best rating model: **{metrics['best_rating_model']}**")
-    if metrics.get("best_ranking_model"):
-        notes.append(f"best ranking model: **{metrics['best_ranking_model']}**")
-    if notes:
-        lines += ["", "; ".join(notes).capitalize() + "."]
-    return "\n".join(lines)
+    blocks = []
+    for kind in KIND_COLUMNS:
+        of_kind = {name: values for name, values in rows.items()
+                   if any(c in values for c in KIND_COLUMNS[kind])}
+        if not of_kind:
+            continue
+        best = metrics.get(f"best_{kind}_model")
+        lines = [f"**{kind.capitalize()} models**", "", *_kind_table(of_kind, kind, best)]
+        verdict = _verdict(of_kind, kind, best)
+        blocks.append("\n".join(lines + (["", verdict] if verdict else [])))
+    return "\n\n".join(blocks)
 
 
 def replace_block(text: str, name: str, content: str) -> str:
@@ -134,10 +173,19 @@ def replace_block(text: str, name: str, content: str) -> str:
     return f"{before}{start}\n{content}\n{end}{after}"
 
 
-def run_benchmark(out: Path = BENCHMARK_OUT, metrics_path: Path = METRICS) -> None:
-    """Run ``python -m helpers.benchmark`` into ``out``; its metrics.json becomes ``metrics_path``."""
-    subprocess.run([sys.executable, "-m", "helpers.benchmark", "--out", str(out)], cwd=ROOT,
-                   check=True)
+README_SEEDS = "42,43,44,45,46"
+"""The seeds of the benchmark run behind the README: its tables give the mean ± spread over them."""
+
+
+TEMPORAL_METRICS = ROOT / "docs" / "results" / "benchmark_temporal.json"  # committed: the README's temporal claims
+
+
+def run_benchmark(out: Path = BENCHMARK_OUT, metrics_path: Path = METRICS, seeds: str = README_SEEDS,
+                  split: str = "random") -> None:
+    """Run ``python -m helpers.benchmark --seeds … --split …`` into ``out``; its metrics.json
+    becomes ``metrics_path``."""
+    subprocess.run([sys.executable, "-m", "helpers.benchmark", "--out", str(out), "--seeds", seeds,
+                    "--split", split], cwd=ROOT, check=True)
     metrics_path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(out / "metrics.json", metrics_path)
 
@@ -166,11 +214,13 @@ def generated(notebooks: list[Path] = NOTEBOOKS, metrics_path: Path = METRICS) -
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", action="store_true",
-                        help=f"first run the benchmark and copy its metrics.json to "
-                             f"{METRICS.relative_to(ROOT)}")
+                        help=f"first run the benchmark (five seeds, the standard and the temporal "
+                             f"split) and copy its metrics.json files to {METRICS.relative_to(ROOT)} "
+                             f"and {TEMPORAL_METRICS.relative_to(ROOT)} (about 20 minutes on 2 cores)")
     args = parser.parse_args(argv)
     if args.run:
         run_benchmark()
+        run_benchmark(BENCHMARK_OUT.with_name("benchmark_temporal"), TEMPORAL_METRICS, split="temporal")
     for path, text in readme_texts().items():
         changed = path.read_text(encoding="utf-8") != text
         path.write_text(text, encoding="utf-8")
