@@ -7,7 +7,7 @@ Each experiment takes the training set only, carves its own validation split
 experiment into ``notebooks/results/``. The notebooks (02, 03, 04 and 06) read those files;
 02 and 03 re-run the seed-42 entry of each setting they discuss and assert that they get the
 recorded number; ``tests/test_selection.py`` re-runs every setting of every experiment with the
-first two seeds and checks the files.
+first seed (for ``svdpp``, ``dae`` and the peers: the chosen settings) and checks the files.
 
 ``k_sweep``        the classic model for k in K_VALUES, one short budget (notebook 02)
 ``steps``          notebook 03's steps one at a time, with each penalty's λ chosen from L2_VALUES

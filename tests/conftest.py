@@ -47,6 +47,15 @@ def synthetic() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
+def encoded_synthetic(synthetic) -> tuple[pd.DataFrame, int, int]:
+    """The synthetic ratings encoded, with their sizes: ``(encoded, n_users, n_items)``."""
+    from helpers.data import encode_ids
+
+    encoded, encoding = encode_ids(synthetic)
+    return encoded, encoding.n_users, encoding.n_items
+
+
+@pytest.fixture(scope="session")
 def movielens() -> tuple[pd.DataFrame, pd.DataFrame]:
     from helpers.data import load_movielens_100k
 

@@ -15,15 +15,13 @@ from helpers.autoencoder import (
     item_rows,
     multinomial_loss,
 )
-from helpers.data import encode_ids
 
 FAST = {"epochs": 3, "hidden": 8}
 
 
 @pytest.fixture(scope="module")
-def data(synthetic):
-    encoded, encoding = encode_ids(synthetic)
-    return encoded, encoding.n_users, encoding.n_items
+def data(encoded_synthetic):
+    return encoded_synthetic
 
 
 def test_item_rows_mark_rated_or_positive_items():

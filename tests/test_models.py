@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers.data import encode_ids
 from helpers.metrics import rmse
 from helpers.models import (
     TUNED_CONFIG,
@@ -20,9 +19,8 @@ FAST = {"epochs": 4, "batch_size": 256}
 
 
 @pytest.fixture(scope="module")
-def data(synthetic):
-    encoded, encoding = encode_ids(synthetic)
-    return encoded, encoding.n_users, encoding.n_items
+def data(encoded_synthetic):
+    return encoded_synthetic
 
 
 @pytest.fixture(scope="module")

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from helpers import experiments, svdpp
-from helpers.data import encode_ids
 from helpers.models import predict_ratings
 
 FAST = {"epochs": 2, "k": 4}
 
 
 @pytest.fixture(scope="module")
-def data(synthetic):
-    encoded, encoding = encode_ids(synthetic)
-    return encoded, encoding.n_users, encoding.n_items
+def data(encoded_synthetic):
+    return encoded_synthetic
 
 
 def test_neighbourhoods_by_hand():
@@ -69,15 +66,6 @@ def test_the_settings_are_the_recorded_validation_choice():
     chosen = experiments.load("svdpp")["chosen"]
     assert {key: svdpp.SVDPP_CONFIG[key] for key in chosen} == chosen
     assert set(chosen) == set(experiments.SVDPP_GRID)
-
-
-def test_frames_with_a_timestamp_column_fit_alike(data):
-    encoded, n_users, n_items = data
-    stamped = encoded.assign(timestamp=np.arange(len(encoded)))
-    first, _ = svdpp.fit_svdpp(encoded, n_users, n_items, seed=3, **FAST)
-    second, _ = svdpp.fit_svdpp(pd.DataFrame(stamped), n_users, n_items, seed=3, **FAST)
-    users, items = encoded["user_index"].to_numpy(), encoded["item_index"].to_numpy()
-    np.testing.assert_array_equal(predict_ratings(first, users, items), predict_ratings(second, users, items))
 
 
 def test_the_choice_lies_inside_the_grid_or_on_a_plateau():
