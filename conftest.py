@@ -14,7 +14,6 @@ import pytest
 # a test file, or a test function of one (every parametrized case of it), and its group
 GROUPS = {
     "tests/test_browser.py": "browser",
-    "tests/test_student.py::test_student_copies_execute": "slow",
     "tests/test_selection.py::test_recorded_experiments_reproduce": "slow",
     "tests/test_readme.py::test_committed_results_match_a_fresh_benchmark_run": "slow",
 }

@@ -1,7 +1,8 @@
 """A private JupyterLab server and a headless Chromium for tests/test_browser.py.
 
-``JupyterLabServer`` serves a temporary copy of ``notebooks/`` (outputs cleared, so everything the
-browser shows comes from the run it watches) on 127.0.0.1, a free port and a random token. All of
+``JupyterLabServer`` serves a temporary copy of a folder of notebooks (the student copy, in
+tests/test_browser.py; outputs cleared, so everything the browser shows comes from the run it
+watches) on 127.0.0.1, a free port and a random token. All of
 Jupyter's and IPython's folders point into a temporary directory, so the test never reads or
 writes the user's own settings; the settings written there turn off the "Jupyter news" toast and
 the update check, and attach every cell to the page so the test can see all outputs.

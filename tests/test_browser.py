@@ -1,11 +1,13 @@
-"""The series as learners meet it: each notebook, run in JupyterLab in a real browser.
+"""The series as learners meet it: each student notebook, run in JupyterLab in a real browser.
 
-A private JupyterLab serves a temporary copy of ``notebooks/`` with the outputs cleared; headless
-Chromium opens each notebook, runs it with *Run → Run All Cells*, and waits until every code cell
-has run and the kernel is idle (or an error shows up: a run that hits an error stops there). The
-test then asserts that no cell shows an error or a warning, that every figure rendered as an
-image, and that the prose rendered (MathJax typeset every formula, every image loaded), and
-saves a screenshot to ``build/screenshots/NN_name.png``.
+A private JupyterLab serves the copy ``make student`` hands out (no outputs, no solutions: built
+into a temporary folder by ``tools.student``); headless Chromium opens each notebook, runs it with
+*Run → Run All Cells*, and waits until every code cell has run and the kernel is idle (or an error
+shows up: a run that hits an error stops there). The test then asserts that no cell shows an error
+or a warning, that no exercise shows as solved (its `...` placeholders are left as handed out),
+that every figure rendered as an image, and that the prose rendered (MathJax typeset every
+formula, every image loaded), and saves a screenshot to ``build/screenshots/NN_name.png``. This
+is also the check that the student copies run top to bottom; nbval runs the full notebooks.
 
 Needs Debian's Chromium (``/usr/bin/chromium``; ``MF_SERIES_CHROMIUM`` names another binary).
 Without it the test is skipped, saying how to install it, except under CI (``CI=true``), where
@@ -24,6 +26,7 @@ from pathlib import Path
 import pytest
 from browser_lab import CHROMIUM, CHROMIUM_ARGS, JupyterLabServer
 
+from tools import student
 from tools.notebook_tools import NOTEBOOKS, NOTEBOOKS_DIR, ROOT, read
 
 try:
@@ -80,6 +83,8 @@ BROKEN_MARKDOWN = """() => {
 PAGE_STATE = """([stderr, images]) => ({
     errors: [...document.querySelectorAll(stderr)].map((o) => o.innerText.slice(0, 800)),
     images: [...document.querySelectorAll(images)].map((i) => [i.complete, i.naturalWidth]),
+    solved: [...document.querySelectorAll(".jp-OutputArea-output")]
+        .filter((o) => o.innerText.includes("\u2705")).map((o) => o.innerText.slice(0, 200)),
     executed: [...document.querySelectorAll(".jp-CodeCell .jp-InputPrompt")]
         .filter((p) => /\\[\\d+\\]/.test(p.textContent)).length,
     dialogs: [...document.querySelectorAll(".jp-Dialog")].map((d) => d.innerText.slice(0, 200)),
@@ -105,9 +110,12 @@ def require_browser() -> None:
 
 
 def expected_from(path: Path) -> tuple[int, int]:
-    """Code cells to run, and figures to draw, according to the committed notebook."""
+    """Code cells to run, and figures to draw, according to the committed notebook: the cells the
+    student copy keeps (a code cell in the Solutions section is not handed out)."""
     notebook = read(path)
-    code_cells = [c for c in notebook.cells if c.cell_type == "code" and c.source.strip()]
+    solutions = student.solutions_section(notebook.cells)
+    code_cells = [c for i, c in enumerate(notebook.cells)
+                  if c.cell_type == "code" and c.source.strip() and i not in solutions]
     # JupyterLab shows PNG, JPEG and SVG outputs alike as an <img> in the output area
     figures = sum(any(mime.startswith("image/") for mime in output.get("data", {}))
                   for c in code_cells for output in c.outputs)
@@ -118,7 +126,9 @@ def expected_from(path: Path) -> tuple[int, int]:
 def lab(tmp_path_factory):
     require_browser()
     workdir = tmp_path_factory.mktemp("jupyterlab")
-    with JupyterLabServer(NOTEBOOKS_DIR, workdir) as server:
+    handed_out = workdir / "student"
+    student.build_student(NOTEBOOKS_DIR, handed_out)
+    with JupyterLabServer(handed_out, workdir) as server:
         # the kernel runs in the copy, outside the repo, as a learner's `make lab` kernel does
         probe = subprocess.run([sys.executable, "-c", "import helpers"], cwd=server.root,
                                env=server.environment(), capture_output=True, text=True)
@@ -175,6 +185,7 @@ def test_notebook_runs_in_jupyterlab(path, lab, browser):
         assert not state["errors"], f"{path.name} shows an error or warning:\n" + "\n---\n".join(
             state["errors"])
         assert not state["dialogs"], f"{path.name}: a dialog is open: {state['dialogs']}"
+        assert not state["solved"], f"{path.name}: an exercise shows as solved in the student copy"
         assert state["executed"] == expected_cells, (
             f"{path.name}: {state['executed']} of {expected_cells} code cells ran")
         drawn = [width for complete, width in state["images"] if complete and width > 0]
