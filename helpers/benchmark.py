@@ -391,6 +391,39 @@ def models_with(output: str | None = None, family: str | None = None) -> list[st
             if (output is None or output in entry.outputs) and (family is None or entry.family == family)]
 
 
+RECORDED_RUNS = {split: Path(__file__).resolve().parents[1] / "docs" / "results" / name
+                 for split, name in (("random", "benchmark.json"), ("temporal", "benchmark_temporal.json"))}
+"""The committed metrics.json of ``make readme``'s five-seed runs, by split: the README's tables
+and notebook 07 read them."""
+
+HEADLINE = {"rating": "rmse", "ranking": f"ndcg@{TOP_N}"}
+"""The metric a kind of model is ranked by: RMSE (lower is better), NDCG@10 (higher is better)."""
+
+
+def recorded_run(split: str = "random") -> dict:
+    """The committed five-seed run on ``split`` (``random``: the standard split, or ``temporal``)."""
+    if split not in RECORDED_RUNS:
+        raise ValueError(f"no recorded run for split {split!r}: choose from {', '.join(RECORDED_RUNS)}")
+    path = RECORDED_RUNS[split]
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run `make readme` to record the benchmark")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def seeds_table(run: dict, kind: str) -> pd.DataFrame:
+    """The models of a multi-seed run with ``kind`` outputs (``rating`` or ``ranking``), best
+    first by ``HEADLINE[kind]``: family, mean and standard deviation over the seeds, mean fit
+    seconds and parameters."""
+    if kind not in HEADLINE:
+        raise ValueError(f"unknown kind {kind!r}: choose rating or ranking")
+    metric = HEADLINE[kind]
+    rows = {name: {"family": entry["family"], metric: entry[metric], "sd": entry.get(f"{metric}_sd"),
+                   "fit s": entry["fit_seconds"], "parameters": entry["params"]}
+            for name, entry in run["models"].items() if metric in entry}
+    table = pd.DataFrame(rows).T.infer_objects()
+    return table.sort_values(metric, ascending=kind == "rating", kind="stable")
+
+
 # --------------------------------------------------------------------------------------------
 # Evaluation and output
 # --------------------------------------------------------------------------------------------
