@@ -60,7 +60,7 @@ lab: setup  ## open the series in JupyterLab
 notebooks: setup  ## maintainers: re-execute the committed notebooks in place (Restart & Run All)
 	@$(PY) -m tools.run_notebooks --in-place
 
-experiments: setup  ## maintainers: re-run the seeded validation experiments into notebooks/results/ (about 11 minutes)
+experiments: setup  ## maintainers: re-run the seeded validation experiments into notebooks/results/ (about 55 minutes)
 	@$(PY) -m helpers.experiments
 
 readme: setup  ## maintainers: re-run the benchmark, regenerate the README tables, results and figures

@@ -2,12 +2,14 @@
 
 Each experiment takes the training set only, carves its own validation split
 (``helpers.selection.carve_validation``) and trains every setting with each of the five
-``SEEDS``. Together they take about ten minutes on two cores, far more than a notebook's
+``SEEDS``. Together they take about 55 minutes on two cores, far more than a notebook's
 45-second budget, so ``python -m helpers.experiments`` runs them and writes one JSON file per
-experiment into ``notebooks/results/``. The notebooks (02, 03, 04 and 06) read those files;
+experiment into ``notebooks/results/``. The notebooks (02 to 07) read those files;
 02 and 03 re-run the seed-42 entry of each setting they discuss and assert that they get the
 recorded number; ``tests/test_selection.py`` re-runs every setting of every experiment with the
-first seed (for ``svdpp``, ``dae`` and the peers: the chosen settings) and checks the files.
+first seed (for ``svdpp``, ``dae``, ``dae_temporal`` and the peers: the chosen settings) and
+checks the files. One experiment, ``dae_temporal``, also scores its chosen settings on a test set
+once, after choosing: a report, as the notebooks score a chosen model.
 
 ``k_sweep``        the classic model for k in K_VALUES, one short budget (notebook 02)
 ``steps``          notebook 03's steps one at a time, with each penalty's λ chosen from L2_VALUES
@@ -20,6 +22,8 @@ first seed (for ``svdpp``, ``dae`` and the peers: the chosen settings) and check
 ``dae``            the ranking autoencoder's width × λ (DAE_GRID), validation NDCG@10 every 3 epochs
 ``rating_peers``   Surprise's settings (``helpers.peers.PEER_GRIDS``), on the tuned MF's validation split
 ``ranking_peers``  implicit's settings and EASE's λ (``EASE_GRID``), on the ranking validation split
+``dae_temporal``   the autoencoder and EASE tuned on the temporal split's own time-ordered validation
+                   split, then scored on the temporal test (notebook 07, section 6)
 """
 
 from __future__ import annotations
@@ -422,6 +426,68 @@ def ranking_peers(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) 
     return results
 
 
+DAE_TEMPORAL_GRID = {"hidden": (400, 600, 1000), "dropout": (0.2, 0.5)}
+"""The autoencoder's width × dropout searched on the temporal split (λ 1e-3). An exploration on
+the same validation rows (2–3 seeds) came first: λ 3e-3 to 3e-2 and 1,500 or 2,500 units scored
+lower, and 1,500 units took 35 s a fit."""
+DAE_TEMPORAL_L2 = 1e-3
+TEMPORAL_EASE_GRID = {"l2": (100.0, 300.0, 1000.0), "positives_from": (None, 4.0)}
+
+
+def dae_temporal(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -> dict:
+    """Is EASE's lead on the temporal split (notebook 07, section 6) a tuning artefact? The
+    autoencoder's settings chosen for that split: ``train`` is the temporal split's train
+    (``EXPERIMENT_SPLITS``); each user's latest 10 % of it (``temporal_split(train, 0.1)``) is a
+    time-ordered validation split. Validation NDCG@10 every ``DAE_EVERY`` epochs up to
+    ``DAE_EPOCHS`` for each setting of DAE_TEMPORAL_GRID and each seed, and EASE's λ on the same
+    rows (TEMPORAL_EASE_GRID). Then, the choices made, each is fitted on all of ``train`` (the
+    autoencoder once per seed) and scored on the temporal test once: ``test_ndcg`` reports, it
+    chooses nothing."""
+    import keras
+
+    from helpers.autoencoder import dae_scores, fit_dae
+    from helpers.data import movielens_split, temporal_split
+    from helpers.ranking import ease_scores, evaluate_ranking
+
+    split = movielens_split("temporal")
+    if len(train) != len(split.train) or not train.index.equals(split.train.index):
+        raise ValueError("dae_temporal runs on the temporal split's train: movielens_split('temporal').train")
+    fit_part, valid_part = temporal_split(train, 0.1)
+
+    def curve(seed: int, **settings) -> list[float]:
+        scores: list[float] = []
+
+        class Every(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                if (epoch + 1) % DAE_EVERY == 0:
+                    ranked = dae_scores(self.model, fit_part, n_users, n_items)
+                    scores.append(float(evaluate_ranking(ranked, fit_part, valid_part)["ndcg@10"]))
+
+        fit_dae(fit_part, n_users, n_items, seed=seed, epochs=DAE_EPOCHS, l2=DAE_TEMPORAL_L2,
+                callbacks=[Every()], **settings)
+        return scores
+
+    curves = {_setting_name(settings): [curve(seed, **settings) for seed in seeds]
+              for settings in _grid(DAE_TEMPORAL_GRID)}
+    means = {name: np.mean(runs, axis=0) for name, runs in curves.items()}
+    best = max(means, key=lambda name: means[name].max())
+    chosen = {**_grid(DAE_TEMPORAL_GRID)[list(curves).index(best)], "l2": DAE_TEMPORAL_L2,
+              "epochs": int(np.argmax(means[best]) + 1) * DAE_EVERY}
+    ease = {_setting_name(settings): (float(evaluate_ranking(ease_scores(fit_part, n_users, n_items, **settings),
+                                                             fit_part, valid_part)["ndcg@10"]), settings)
+            for settings in _grid(TEMPORAL_EASE_GRID)}
+    ease_chosen = ease[max(ease, key=lambda name: ease[name][0])][1]
+    test = {"mult_dae": [], "ease": float(evaluate_ranking(ease_scores(train, n_users, n_items, **ease_chosen),
+                                                           train, split.test)["ndcg@10"])}
+    for seed in seeds:
+        model, _ = fit_dae(train, n_users, n_items, seed=seed, **chosen)
+        test["mult_dae"].append(float(evaluate_ranking(dae_scores(model, train, n_users, n_items),
+                                                       train, split.test)["ndcg@10"]))
+    return {"seeds": list(seeds), "every": DAE_EVERY, "val_ndcg": curves, "chosen": chosen,
+            "ease_val_ndcg": {name: value for name, (value, _) in ease.items()}, "ease_chosen": ease_chosen,
+            "test_ndcg": test}
+
+
 def peer_choices(results_dir: Path = RESULTS_DIR) -> dict:
     """Every peer's recorded choice: ``rating_peers``' and ``ranking_peers``' ``chosen``, merged."""
     return {**load("rating_peers", results_dir)["chosen"], **load("ranking_peers", results_dir)["chosen"]}
@@ -429,7 +495,18 @@ def peer_choices(results_dir: Path = RESULTS_DIR) -> dict:
 
 EXPERIMENTS = {"k_sweep": k_sweep, "steps": steps, "final_recipe": final_recipe, "factors": factors,
                "dnn": dnn, "classic": classic, "ranking": ranking, "svdpp": svdpp, "dae": dae,
-               "rating_peers": rating_peers, "ranking_peers": ranking_peers}
+               "rating_peers": rating_peers, "ranking_peers": ranking_peers, "dae_temporal": dae_temporal}
+EXPERIMENT_SPLITS = {"dae_temporal": "temporal"}
+"""The experiments that run on another split's train than the standard one."""
+
+
+def training_set(name: str):
+    """The train part an experiment runs on, with n_users and n_items: the standard split's,
+    or the one ``EXPERIMENT_SPLITS`` names (the test part is dropped here)."""
+    from helpers.data import movielens_split
+
+    split = movielens_split(EXPERIMENT_SPLITS.get(name, "random"))
+    return split.train, split.encoding.n_users, split.encoding.n_items
 
 
 def load(name: str, results_dir: Path = RESULTS_DIR) -> dict:
@@ -443,8 +520,8 @@ def load(name: str, results_dir: Path = RESULTS_DIR) -> dict:
 
 
 def run(name: str, results_dir: Path = RESULTS_DIR) -> dict:
-    """Run experiment ``name`` on the standard split's training set and write its JSON file."""
-    train, n_users, n_items = standard_train()
+    """Run experiment ``name`` on its training set (``training_set``) and write its JSON file."""
+    train, n_users, n_items = training_set(name)
     results = EXPERIMENTS[name](train, n_users, n_items)
     path = Path(results_dir) / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -458,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m helpers.experiments",
         description="Run the notebooks' seeded validation experiments and write their results "
-                    f"into {RESULTS_DIR.relative_to(RESULTS_DIR.parent.parent)}/ (about ten "
+                    f"into {RESULTS_DIR.relative_to(RESULTS_DIR.parent.parent)}/ (about 55 "
                     "minutes on two cores for all of them).")
     parser.add_argument("names", nargs="*", metavar="NAME",
                         help=f"which to run: {', '.join(EXPERIMENTS)} (default: all)")

@@ -176,13 +176,8 @@ def _prefix_matches(fresh, recorded, where="") -> list[str]:
     return [] if fresh == recorded else [f"{where}: {fresh!r} ≠ recorded {recorded!r}"]
 
 
-@pytest.fixture(scope="module")
-def standard_train():
-    return experiments.standard_train()
-
-
 @pytest.mark.parametrize("name", sorted(experiments.EXPERIMENTS))
-def test_recorded_experiments_reproduce(name, standard_train, monkeypatch):
+def test_recorded_experiments_reproduce(name, monkeypatch):
     """The recorded numbers are what the code gives now: every setting of every experiment is
     re-run with the first seed (the new models' and the peers' experiments: their chosen settings
     only) and must match the first recorded value (deterministic ops: the same to about 1e-6 on
@@ -191,10 +186,12 @@ def test_recorded_experiments_reproduce(name, standard_train, monkeypatch):
     if name == "steps":  # search only the recorded λs, so the steps use the same ones
         monkeypatch.setattr(experiments, "L2_VALUES",
                             {p: (v,) for p, v in recorded["chosen_l2"].items()})
-    if name in ("dae", "svdpp"):  # the chosen setting only (the two slowest models' grids)
-        grid = "DAE_GRID" if name == "dae" else "SVDPP_GRID"
+    if name in ("dae", "svdpp", "dae_temporal"):  # the chosen setting only (the slowest models' grids)
+        grid = {"dae": "DAE_GRID", "svdpp": "SVDPP_GRID", "dae_temporal": "DAE_TEMPORAL_GRID"}[name]
         monkeypatch.setattr(experiments, grid,
                             {key: (recorded["chosen"][key],) for key in getattr(experiments, grid)})
+        if name != "svdpp":  # the curves up to the chosen epoch: a prefix of the recorded ones
+            monkeypatch.setattr(experiments, "DAE_EPOCHS", recorded["chosen"]["epochs"])
     if name in ("rating_peers", "ranking_peers"):  # the chosen settings only (SVD++ takes 9 s a fit)
         from helpers import peers
 
@@ -213,7 +210,7 @@ def test_recorded_experiments_reproduce(name, standard_train, monkeypatch):
                               ("WHOLE_TABLE_GRID", recorded["penalty"]["whole_table"])):
             k, l2 = (part.split("=")[1] for part in setting.split(", "))
             monkeypatch.setattr(experiments, grid, {"k": (int(k),), "l2": (float(l2),)})
-    fresh = experiments.EXPERIMENTS[name](*standard_train, seeds=seeds)
+    fresh = experiments.EXPERIMENTS[name](*experiments.training_set(name), seeds=seeds)
     problems = _prefix_matches(json.loads(json.dumps(fresh)), recorded)
     assert not problems, (f"notebooks/results/{name}.json is not what the code gives now "
                           f"(run `python -m helpers.experiments {name}`): {problems[:5]}")
@@ -243,6 +240,13 @@ def test_recorded_choices_follow_from_the_recorded_scores():
     chosen = {key: dae["chosen"][key] for key in experiments.DAE_GRID}
     assert best == experiments._setting_name(chosen)
     assert dae["chosen"]["epochs"] == (int(np.argmax(curves[best])) + 1) * dae["every"]
+    temporal = experiments.load("dae_temporal")
+    curves = {name: np.mean(runs, axis=0) for name, runs in temporal["val_ndcg"].items()}
+    best = max(curves, key=lambda name: curves[name].max())
+    assert best == experiments._setting_name({key: temporal["chosen"][key] for key in experiments.DAE_TEMPORAL_GRID})
+    assert temporal["chosen"]["epochs"] == (int(np.argmax(curves[best])) + 1) * temporal["every"]
+    assert highest({name: [value] for name, value in temporal["ease_val_ndcg"].items()}) == named(
+        temporal["ease_chosen"])
 
     steps = experiments.load("steps")
     for penalty, by_value in steps["l2_search"].items():
