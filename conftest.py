@@ -15,6 +15,7 @@ import pytest
 GROUPS = {
     "tests/test_browser.py": "browser",
     "tests/test_selection.py::test_recorded_experiments_reproduce": "slow",
+    "tests/test_selection.py::test_recorded_reports_reproduce": "slow",
     "tests/test_readme.py::test_committed_results_match_a_fresh_benchmark_run": "slow",
 }
 

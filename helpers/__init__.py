@@ -6,7 +6,8 @@ Each module holds what one topic teaches; a notebook shows the code (cells that 
 - ``helpers.data``         loading MovieLens 100k, id encoding, the three splits, ``movielens_split`` (01)
 - ``helpers.models``       the classic and the tuned MF, their ``*_CONFIG``, ``compile_rating_model`` (02, 03)
 - ``helpers.selection``    choosing on validation: ``carve_validation``, ``SEEDS``, paired intervals (02, 03)
-- ``helpers.experiments``  the seeded validation experiments and their recorded results (02–06)
+- ``helpers.experiments``  the seeded validation experiments and their recorded results (02–07)
+- ``helpers.reports``      test-set reports of choices already made (07): never a choice
 - ``helpers.baselines``    global mean, item mean, user + item biases by ALS, ``with_fallback`` (04)
 - ``helpers.dnn``          the neural network set beside MF, ``DNN_CONFIG`` (04)
 - ``helpers.metrics``      RMSE, MAE and the ranking metrics, pure functions (02, 05)

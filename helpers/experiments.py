@@ -7,9 +7,9 @@ Each experiment takes the training set only, carves its own validation split
 experiment into ``notebooks/results/``. The notebooks (02 to 07) read those files;
 02 and 03 re-run the seed-42 entry of each setting they discuss and assert that they get the
 recorded number; ``tests/test_selection.py`` re-runs every setting of every experiment with the
-first seed (for ``svdpp``, ``dae``, ``dae_temporal`` and the peers: the chosen settings) and
-checks the files. One experiment, ``dae_temporal``, also scores its chosen settings on a test set
-once, after choosing: a report, as the notebooks score a chosen model.
+first seed (for ``svdpp``, ``dae``, ``dae_temporal``, ``dnn`` and the peers: the chosen settings) and
+checks the files. Nothing here reads a test set; for ``dae_temporal`` the record also holds the
+test scores of its choices, which ``helpers.reports`` computes after the choice is made.
 
 ``k_sweep``        the classic model for k in K_VALUES, one short budget (notebook 02)
 ``steps``          notebook 03's steps one at a time, with each penalty's λ chosen from L2_VALUES
@@ -440,18 +440,14 @@ def dae_temporal(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -
     (``EXPERIMENT_SPLITS``); each user's latest 10 % of it (``temporal_split(train, 0.1)``) is a
     time-ordered validation split. Validation NDCG@10 every ``DAE_EVERY`` epochs up to
     ``DAE_EPOCHS`` for each setting of DAE_TEMPORAL_GRID and each seed, and EASE's λ on the same
-    rows (TEMPORAL_EASE_GRID). Then, the choices made, each is fitted on all of ``train`` (the
-    autoencoder once per seed) and scored on the temporal test once: ``test_ndcg`` reports, it
-    chooses nothing."""
+    rows (TEMPORAL_EASE_GRID). Only validation here: ``helpers.reports.dae_temporal`` then scores
+    the choices on the temporal test (``run`` adds it to the record as ``test_ndcg``)."""
     import keras
 
     from helpers.autoencoder import dae_scores, fit_dae
-    from helpers.data import movielens_split, temporal_split
+    from helpers.data import temporal_split
     from helpers.ranking import ease_scores, evaluate_ranking
 
-    split = movielens_split("temporal")
-    if len(train) != len(split.train) or not train.index.equals(split.train.index):
-        raise ValueError("dae_temporal runs on the temporal split's train: movielens_split('temporal').train")
     fit_part, valid_part = temporal_split(train, 0.1)
 
     def curve(seed: int, **settings) -> list[float]:
@@ -477,15 +473,8 @@ def dae_temporal(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -
                                                              fit_part, valid_part)["ndcg@10"]), settings)
             for settings in _grid(TEMPORAL_EASE_GRID)}
     ease_chosen = ease[max(ease, key=lambda name: ease[name][0])][1]
-    test = {"mult_dae": [], "ease": float(evaluate_ranking(ease_scores(train, n_users, n_items, **ease_chosen),
-                                                           train, split.test)["ndcg@10"])}
-    for seed in seeds:
-        model, _ = fit_dae(train, n_users, n_items, seed=seed, **chosen)
-        test["mult_dae"].append(float(evaluate_ranking(dae_scores(model, train, n_users, n_items),
-                                                       train, split.test)["ndcg@10"]))
     return {"seeds": list(seeds), "every": DAE_EVERY, "val_ndcg": curves, "chosen": chosen,
-            "ease_val_ndcg": {name: value for name, (value, _) in ease.items()}, "ease_chosen": ease_chosen,
-            "test_ndcg": test}
+            "ease_val_ndcg": {name: value for name, (value, _) in ease.items()}, "ease_chosen": ease_chosen}
 
 
 def peer_choices(results_dir: Path = RESULTS_DIR) -> dict:
@@ -520,9 +509,14 @@ def load(name: str, results_dir: Path = RESULTS_DIR) -> dict:
 
 
 def run(name: str, results_dir: Path = RESULTS_DIR) -> dict:
-    """Run experiment ``name`` on its training set (``training_set``) and write its JSON file."""
+    """Run experiment ``name`` on its training set (``training_set``) and write its JSON file, with
+    the test-set report of its choices where ``helpers.reports`` has one."""
+    from helpers import reports
+
     train, n_users, n_items = training_set(name)
     results = EXPERIMENTS[name](train, n_users, n_items)
+    if name in reports.REPORTS:
+        results.update(reports.REPORTS[name](results))
     path = Path(results_dir) / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".json.tmp")

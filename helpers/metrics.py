@@ -117,6 +117,15 @@ def ndcg_at_k(top_items, relevant, k: int = 10) -> float:
     return float((dcg / ideal).mean())
 
 
+def ndcg_per_user(top_items, relevant, k: int = 10) -> np.ndarray:
+    """NDCG@k of each user with a relevant item, in user-index order (``ndcg_at_k`` is their
+    mean, computed the same way): the values a bootstrap over test users resamples (notebook 07)."""
+    hits, n_relevant = _hits(top_items, relevant, k)
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    ideal = np.cumsum(discounts)[np.minimum(n_relevant, k) - 1]
+    return (hits @ discounts) / ideal
+
+
 def catalog_coverage(top_items, n_items: int, k: int | None = None) -> float:
     """Share of the catalog's ``n_items`` that appear in at least one row's top ``k`` (all rows)."""
     top_items = np.asarray(top_items)

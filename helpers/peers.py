@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -56,9 +57,12 @@ SURPRISE_TUNED = {
 }
 """Surprise's settings chosen on validation (``python -m helpers.experiments rating_peers``)."""
 
-MYFM_CONFIG = {"rank": 10, "n_iter": 200, "n_kept_samples": 195}
+MYFM_CONFIG = {"rank": 10, "n_iter": 200, "n_kept_samples": 195, "implicit": False}
 """myFM's settings: rank 10, 200 Gibbs samples of which the last 195 are averaged (myFM's default
-keeps ``n_iter - 5``). Its penalties are sampled from their priors, so nothing is tuned."""
+keeps ``n_iter - 5``). Its penalties are sampled from their priors, so nothing is tuned.
+``implicit`` True adds SVD++-style implicit features on both sides (myFM's own MovieLens example,
+"Bayesian SVD++ flipped"): about 300 non-zero features per rating instead of 2, so one fit on
+MovieLens 100k takes about 10 minutes on 2 cores; the benchmark runs it without them."""
 
 ALS_CONFIG = {"factors": 16, "regularization": 10.0, "alpha": 1.0, "iterations": 15,
               "positives_from": None}
@@ -99,7 +103,11 @@ def _require(module: str):
     problem = missing_package(module)
     if problem:
         raise MissingPackage(problem)
-    return importlib.import_module(module)
+    with warnings.catch_warnings():
+        # implicit imports tqdm.auto, which warns in a notebook kernel without ipywidgets
+        # ("IProgress not found"); its progress bars are off anyway (show_progress=False)
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        return importlib.import_module(module)
 
 
 def rating_range(train: pd.DataFrame) -> tuple[float, float]:
@@ -157,6 +165,20 @@ class SurpriseModel:
 # --------------------------------------------------------------------------------------------
 
 
+def implicit_blocks(train: pd.DataFrame, n_users: int, n_items: int) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+    """Each user's row over items (|N(u)|^-½ where u rated the item in ``train``) and each item's
+    row over users (|N(i)|^-½ where the user rated i): SVD++'s implicit feedback, both sides."""
+    users, items = train["user_index"].to_numpy(), train["item_index"].to_numpy()
+
+    def scaled(rows, columns, n_rows, n_columns):
+        pairs = np.unique(np.stack([rows, columns], axis=1), axis=0)
+        counts = np.bincount(pairs[:, 0], minlength=n_rows)
+        return sparse.csr_matrix((1.0 / np.sqrt(counts[pairs[:, 0]]), (pairs[:, 0], pairs[:, 1])),
+                                 shape=(n_rows, n_columns))
+
+    return scaled(users, items, n_users, n_items), scaled(items, users, n_items, n_users)
+
+
 def one_hot(user_index, item_index, n_users: int, n_items: int) -> sparse.csr_matrix:
     """The factorization machine's input: one column per user, then one per item."""
     user_index, item_index = np.asarray(user_index), np.asarray(item_index)
@@ -176,22 +198,32 @@ class MyFMModel:
     def fit(self, train: pd.DataFrame) -> MyFMModel:
         myfm = _require("myfm")
         users, items, ratings = train_arrays(train)
+        self.blocks_ = implicit_blocks(train, self.n_users, self.n_items) if self.config["implicit"] else None
+        groups = [self.n_users, self.n_items] + ([self.n_items, self.n_users] if self.blocks_ else [])
         self.model_ = myfm.MyFMRegressor(rank=self.config["rank"], random_seed=self.seed)
         with contextlib.redirect_stderr(io.StringIO()):  # myFM always draws a tqdm bar on stderr
-            self.model_.fit(one_hot(users, items, self.n_users, self.n_items), ratings,
-                            n_iter=self.config["n_iter"], n_kept_samples=self.config["n_kept_samples"],
-                            group_shapes=[self.n_users, self.n_items])
+            self.model_.fit(self.features(users, items), ratings, n_iter=self.config["n_iter"],
+                            n_kept_samples=self.config["n_kept_samples"], group_shapes=groups)
         self.range_ = rating_range(train)
         return self
 
+    def features(self, user_index, item_index) -> sparse.csr_matrix:
+        """One-hot user + item, then (with ``implicit``) the user's and the item's implicit rows."""
+        encoded = one_hot(user_index, item_index, self.n_users, self.n_items)
+        if not self.blocks_:
+            return encoded
+        by_user, by_item = self.blocks_
+        return sparse.hstack([encoded, by_user[np.asarray(user_index)], by_item[np.asarray(item_index)]]).tocsr()
+
     def predict(self, user_index, item_index) -> np.ndarray:
-        predicted = self.model_.predict(one_hot(user_index, item_index, self.n_users, self.n_items))
+        predicted = self.model_.predict(self.features(user_index, item_index))
         return np.clip(predicted, *self.range_)
 
     @property
     def n_params(self) -> int:
         """One sample's parameters (bias, linear and factor weights) times the samples averaged."""
-        per_sample = 1 + (self.n_users + self.n_items) * (1 + self.config["rank"])
+        per_sample = (1 + (2 if self.config["implicit"] else 1) * (self.n_users + self.n_items)
+                      * (1 + self.config["rank"]))
         return per_sample * self.config["n_kept_samples"]
 
 
@@ -227,10 +259,12 @@ class ImplicitModel:
         from threadpoolctl import threadpool_limits
 
         settings = {key: value for key, value in self.config.items() if key != "positives_from"}
-        if self.algorithm == "als":
-            from implicit.cpu.als import AlternatingLeastSquares as Algorithm
-        else:
-            from implicit.cpu.bpr import BayesianPersonalizedRanking as Algorithm
+        with warnings.catch_warnings():  # as in _require: tqdm.auto's notebook warning
+            warnings.filterwarnings("ignore", message="IProgress not found")
+            from implicit.cpu.als import AlternatingLeastSquares
+            from implicit.cpu.bpr import BayesianPersonalizedRanking
+        Algorithm = AlternatingLeastSquares if self.algorithm == "als" else BayesianPersonalizedRanking
+        if self.algorithm == "bpr":
             settings["num_threads"] = 1  # BPR's parallel updates race: one thread is deterministic
         matrix = interactions(train, self.n_users, self.n_items, self.config["positives_from"])
         # implicit warns (once, when the model is made) unless NumPy's BLAS runs on one thread

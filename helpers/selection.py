@@ -103,3 +103,29 @@ def summarise_over_seeds(scores: dict[str, list[float]], reference: dict[str, st
                         "95% high": high, "verdict": verdict})
         rows[name] = row
     return pd.DataFrame(rows).T.infer_objects().round(decimals)
+
+
+def paired_bootstrap(values, reference, statistic=None, n_resamples: int = 2000,
+                     seed: int = SEED) -> tuple[float, float, float]:
+    """``statistic(values) − statistic(reference)`` and its 95 % percentile interval when the test
+    units (rows of both arrays: one per test rating, or per test user) are resampled with
+    replacement, the same draw for both: (difference, low, high).
+
+    Where ``paired_interval`` reads the spread between training runs, this reads the spread a
+    different sample of test ratings or users would give the same two fitted models (notebook 07).
+    ``statistic`` reduces the last axis (default: the mean). For RMSE pass squared errors and
+    ``statistic=lambda errors: np.sqrt(errors.mean(axis=-1))``."""
+    values, reference = np.asarray(values, dtype=float), np.asarray(reference, dtype=float)
+    if values.shape != reference.shape or values.ndim != 1 or len(values) < 2:
+        raise ValueError(f"need two 1-D arrays of the same test units, got shapes {values.shape} "
+                         f"and {reference.shape}")
+    if statistic is None:
+        def statistic(units):
+            return units.mean(axis=-1)
+    rng = np.random.default_rng(seed)
+    differences = []
+    for start in range(0, n_resamples, 200):  # 200 resamples at a time: bounded memory
+        rows = rng.integers(0, len(values), size=(min(200, n_resamples - start), len(values)))
+        differences.append(statistic(values[rows]) - statistic(reference[rows]))
+    low, high = np.percentile(np.concatenate(differences), [2.5, 97.5])
+    return float(statistic(values) - statistic(reference)), float(low), float(high)

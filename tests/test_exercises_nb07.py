@@ -27,7 +27,9 @@ MISTAKES = [
     (4, {'answer = "a"': 'answer = "b"'}, "memory"),
     (4, {'answer = "a"': 'answer = "c"'}, "no star"),
     (4, {'answer = "a"': 'answer = "a, d"'}, "one letter"),
-    (5, {'recorded_run("temporal")': 'recorded_run("random")'}, "standard split"),
+    (5, {".idxmax()": ".idxmin()"}, "loses the least"),
+    (5, {'.drop(["global_mean", "item_mean", "biases"])': ""}, "a baseline"),
+    (5, {"(temporal - standard)": "temporal"}, "highest temporal RMSE"),
 ]
 
 

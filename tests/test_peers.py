@@ -147,3 +147,28 @@ def test_every_numeric_choice_lies_inside_its_grid_or_on_a_plateau():
             assert other in scores and len(scores[best_name]) > 1, f"{name}: {key}={flat[key]} on the edge of {values}"
             _, low, high = paired_interval(scores[best_name], scores[other])
             assert low <= 0 <= high, f"{name}: {key}={flat[key]} is on the edge of {values} and beats {neighbour}"
+
+
+def test_myfm_implicit_features_are_svdpp_rows_of_train_only():
+    """``implicit`` adds each rating's user row (|N(u)|^-½ over the items u rated in TRAIN) and item
+    row (|N(i)|^-½ over the users who rated i) to the one-hot columns; the count of parameters
+    per sample doubles its embedding part."""
+    import pandas as pd
+
+    from helpers.peers import MyFMModel, implicit_blocks
+
+    train = pd.DataFrame({"user_index": [0, 0, 1, 2, 0], "item_index": [0, 1, 1, 2, 1],
+                          "rating": [4.0, 3.0, 5.0, 2.0, 3.0]})  # (0, 1) twice: one pair
+    by_user, by_item = implicit_blocks(train, 4, 3)
+    assert by_user.toarray() == pytest.approx(np.array([[2 ** -0.5, 2 ** -0.5, 0], [0, 1, 0], [0, 0, 1],
+                                                         [0, 0, 0]]))
+    assert by_item.toarray() == pytest.approx(np.array([[1, 0, 0, 0], [2 ** -0.5, 2 ** -0.5, 0, 0],
+                                                         [0, 0, 1, 0]]))
+    model = MyFMModel(4, 3, implicit=True, n_iter=6, n_kept_samples=3).fit(train)
+    features = model.features(np.array([0, 3]), np.array([1, 2])).toarray()
+    assert features.shape == (2, 4 + 3 + 3 + 4)
+    assert features[0] == pytest.approx([1, 0, 0, 0, 0, 1, 0, 2 ** -0.5, 2 ** -0.5, 0, 2 ** -0.5, 2 ** -0.5, 0, 0])
+    assert features[1, 7:10].sum() == 0  # user 3 rated nothing in train: an empty implicit row
+    plain = MyFMModel(4, 3, n_iter=6, n_kept_samples=3)
+    assert model.n_params == (1 + 2 * 7 * 11) * 3 and plain.n_params == (1 + 7 * 11) * 3
+    assert np.isfinite(model.predict(np.array([0, 3]), np.array([1, 2]))).all()

@@ -11,6 +11,7 @@ from helpers.metrics import (
     catalog_coverage,
     hit_rate_at_k,
     ndcg_at_k,
+    ndcg_per_user,
     precision_at_k,
     ranking_report,
     recall_at_k,
@@ -45,6 +46,12 @@ def test_hit_rate_by_hand():
 def test_ndcg_by_hand():
     assert NDCG_TOP_AT_3 == pytest.approx(1.5 / 1.6309 / 2, abs=1e-5)  # 0.45987
     assert ndcg_at_k(TOP, RELEVANT, k=3) == pytest.approx(NDCG_TOP_AT_3)
+
+
+def test_ndcg_per_user_by_hand_leaves_out_users_with_nothing_relevant():
+    per_user = ndcg_per_user(TOP, RELEVANT, k=3)
+    assert per_user == pytest.approx([1.5 / (1 + 1 / math.log2(3)), 0.0])  # users 0 and 1; user 2 out
+    assert per_user.mean() == pytest.approx(ndcg_at_k(TOP, RELEVANT, k=3))
 
 
 def test_ndcg_is_one_for_a_perfect_list_and_ideal_caps_at_k():
@@ -89,3 +96,24 @@ def test_relevant_items_keeps_ratings_at_or_above_the_threshold():
 def test_bad_input_raises_a_clear_error(top, relevant, k, message):
     with pytest.raises(ValueError, match=message):
         precision_at_k(top, relevant, k)
+
+
+def test_paired_bootstrap_by_hand_and_for_rmse():
+    from helpers.selection import paired_bootstrap
+
+    same = np.arange(10.0)
+    assert paired_bootstrap(same, same) == (0.0, 0.0, 0.0)
+    assert paired_bootstrap(same + 0.5, same) == pytest.approx((0.5, 0.5, 0.5))  # a constant shift
+    rng = np.random.default_rng(1)
+    noisy = rng.normal(0.1, 1.0, 400)
+    difference, low, high = paired_bootstrap(noisy, np.zeros(400))
+    assert difference == pytest.approx(noisy.mean())
+    half = 1.96 * noisy.std() / np.sqrt(400)  # the normal approximation of the percentile interval
+    assert low == pytest.approx(difference - half, abs=0.02) and high == pytest.approx(difference + half, abs=0.02)
+    assert paired_bootstrap(noisy, np.zeros(400)) == (difference, low, high)  # seeded
+    squared = rng.uniform(0, 2, 300)
+    rmse_gap = paired_bootstrap(squared, squared * 0.81, statistic=lambda e: np.sqrt(e.mean(axis=-1)))
+    assert rmse_gap[0] == pytest.approx(np.sqrt(squared.mean()) * 0.1)  # √e − √(0.81 e) = 0.1 √e
+    assert rmse_gap[1] < rmse_gap[0] < rmse_gap[2]
+    with pytest.raises(ValueError, match="same test units"):
+        paired_bootstrap(np.zeros(3), np.zeros(4))

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from conftest import NOTEBOOKS, ROOT, read_notebook
-from helpers import experiments
+from helpers import experiments, reports
 from helpers.data import encode_ids, random_split
 from helpers.selection import (
     SEEDS,
@@ -179,19 +179,21 @@ def _prefix_matches(fresh, recorded, where="") -> list[str]:
 @pytest.mark.parametrize("name", sorted(experiments.EXPERIMENTS))
 def test_recorded_experiments_reproduce(name, monkeypatch):
     """The recorded numbers are what the code gives now: every setting of every experiment is
-    re-run with the first seed (the new models' and the peers' experiments: their chosen settings
-    only) and must match the first recorded value (deterministic ops: the same to about 1e-6 on
-    one machine). All five seeds of everything would take most of an hour."""
+    re-run with the first seed (the DNN's, the new models' and the peers' experiments: their chosen
+    settings only; the autoencoders' curves: their first three checkpoints) and must match the
+    first recorded value (deterministic ops: the same to about 1e-6 on one machine). All five seeds
+    of everything would take most of an hour."""
     recorded = experiments.load(name)
     if name == "steps":  # search only the recorded λs, so the steps use the same ones
         monkeypatch.setattr(experiments, "L2_VALUES",
                             {p: (v,) for p, v in recorded["chosen_l2"].items()})
-    if name in ("dae", "svdpp", "dae_temporal"):  # the chosen setting only (the slowest models' grids)
-        grid = {"dae": "DAE_GRID", "svdpp": "SVDPP_GRID", "dae_temporal": "DAE_TEMPORAL_GRID"}[name]
+    if name in ("dae", "svdpp", "dae_temporal", "dnn"):  # the chosen setting only (the slowest grids)
+        grid = {"dae": "DAE_GRID", "svdpp": "SVDPP_GRID", "dae_temporal": "DAE_TEMPORAL_GRID",
+                "dnn": "DNN_GRID"}[name]
         monkeypatch.setattr(experiments, grid,
                             {key: (recorded["chosen"][key],) for key in getattr(experiments, grid)})
-        if name != "svdpp":  # the curves up to the chosen epoch: a prefix of the recorded ones
-            monkeypatch.setattr(experiments, "DAE_EPOCHS", recorded["chosen"]["epochs"])
+        if name != "svdpp":  # the curves' first 3 checkpoints: a prefix of the recorded ones
+            monkeypatch.setattr(experiments, "DAE_EPOCHS", 3 * experiments.DAE_EVERY)
     if name in ("rating_peers", "ranking_peers"):  # the chosen settings only (SVD++ takes 9 s a fit)
         from helpers import peers
 
@@ -214,6 +216,24 @@ def test_recorded_experiments_reproduce(name, monkeypatch):
     problems = _prefix_matches(json.loads(json.dumps(fresh)), recorded)
     assert not problems, (f"notebooks/results/{name}.json is not what the code gives now "
                           f"(run `python -m helpers.experiments {name}`): {problems[:5]}")
+
+
+@pytest.mark.parametrize("name", sorted(reports.REPORTS))
+def test_recorded_reports_reproduce(name):
+    """The test-set report of an experiment's choices (``helpers.reports``) is what the code gives
+    now, for the first seed: fitted with the recorded choices, scored on the split's test."""
+    recorded = experiments.load(name)
+    fresh = json.loads(json.dumps(reports.REPORTS[name](recorded, seeds=SEEDS[:1])))
+    problems = _prefix_matches(fresh, recorded)
+    assert not problems, (f"notebooks/results/{name}.json's report is not what the code gives now "
+                          f"(run `python -m helpers.experiments {name}`): {problems[:5]}")
+
+
+def test_experiments_never_read_a_test_set_and_reports_choose_nothing():
+    tree = ast.parse((ROOT / "helpers" / "reports.py").read_text(encoding="utf-8"))
+    called = _called_names(tree)
+    assert not called & (SELECTION_CALLS | {"carve_validation", "random_split", "temporal_split"}), (
+        "helpers/reports.py only scores choices already made: no validation split, no search")
 
 
 def test_recorded_choices_follow_from_the_recorded_scores():

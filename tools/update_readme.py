@@ -140,8 +140,9 @@ def _verdict(rows: dict[str, dict], kind: str, best: str | None) -> str | None:
         verdict = ("the series' model is measurably better" if (low > 0 if better > 0 else high < 0)
                    else "the peer is measurably better" if (high < 0 if better > 0 else low > 0)
                    else "no measurable difference")
-        sentence += (f". Over {len(ours)} seeds, {best} − {peer} = {difference:+.4f} (95 % interval "
-                     f"{low:+.4f} to {high:+.4f}): {verdict}").replace("-0.", "−0.")
+        sentence += (f". Over {len(ours)} seeds (training runs on this split), {best} − {peer} = "
+                     f"{difference:+.4f} (95 % interval {low:+.4f} to {high:+.4f}): "
+                     f"{verdict}").replace("-0.", "−0.")
     return sentence + "."
 
 

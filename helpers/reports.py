@@ -1,0 +1,103 @@
+"""Test-set reports of the choices ``helpers.experiments`` made: each fits the chosen settings on
+a split's whole train and scores the split's test once per seed. Nothing here chooses anything,
+and nothing in ``helpers.experiments`` reads a test set (``tests/test_selection.py`` checks that);
+``python -m helpers.experiments NAME`` adds the report to the experiment's record.
+
+``dae_temporal``  notebook 07, section 6: the autoencoder and EASE with the settings chosen on the
+                  temporal split's own validation rows, scored on the temporal test (NDCG@10)
+``myfm_implicit`` notebook 07, section 5: myFM with SVD++-style implicit features on both sides
+                  (``MYFM_CONFIG`` with ``implicit``), untuned as the benchmark's myFM is, on the
+                  standard split; one fit takes about 10 minutes, so it runs with seed 42 only:
+                  ``python -m helpers.reports myfm_implicit`` writes
+                  ``notebooks/results/myfm_implicit.json`` (about 10 minutes; ``make test`` does
+                  not re-run it)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from helpers.selection import SEEDS
+
+
+def dae_temporal(choices: dict, seeds=SEEDS) -> dict:
+    """``{"test_ndcg": {"mult_dae": [one per seed], "ease": value}}`` for the record of
+    ``helpers.experiments.dae_temporal`` (``choices``: its ``chosen`` and ``ease_chosen``)."""
+    from helpers.autoencoder import dae_scores, fit_dae
+    from helpers.data import movielens_split
+    from helpers.ranking import ease_scores, evaluate_ranking
+
+    split = movielens_split("temporal")
+    train, n_users, n_items = split.train, split.encoding.n_users, split.encoding.n_items
+
+    def ndcg(scores) -> float:
+        return float(evaluate_ranking(scores, train, split.test)["ndcg@10"])
+
+    autoencoder = []
+    for seed in seeds:
+        model, _ = fit_dae(train, n_users, n_items, seed=seed, **choices["chosen"])
+        autoencoder.append(ndcg(dae_scores(model, train, n_users, n_items)))
+    return {"test_ndcg": {"mult_dae": autoencoder,
+                          "ease": ndcg(ease_scores(train, n_users, n_items, **choices["ease_chosen"]))}}
+
+
+REPORTS = {"dae_temporal": dae_temporal}
+"""Experiment name → its report: ``report(record) -> the keys it adds to the record``."""
+
+
+def myfm_implicit(seeds=(SEEDS[0],)) -> dict:
+    """myFM with implicit features on the standard split: test RMSE and fit seconds per seed."""
+    from helpers.data import movielens_split
+    from helpers.metrics import rmse
+    from helpers.peers import MYFM_CONFIG, MyFMModel
+
+    split = movielens_split()
+    train, n_users, n_items = split.train, split.encoding.n_users, split.encoding.n_items
+    scores, seconds = [], []
+    for seed in seeds:
+        start = time.perf_counter()
+        model = MyFMModel(n_users, n_items, seed, implicit=True).fit(train)
+        seconds.append(round(time.perf_counter() - start, 1))
+        predicted = model.predict(split.test["user_index"], split.test["item_index"])
+        scores.append(rmse(split.test["rating"], predicted))  # as the benchmark scores myFM: no fallback
+    return {"seeds": list(seeds), "settings": {**MYFM_CONFIG, "implicit": True},
+            "test_rmse": scores, "fit_seconds": seconds}
+
+
+STANDALONE = {"myfm_implicit": myfm_implicit}
+"""Reports with a record of their own in ``notebooks/results/``: name → ``report() -> record``."""
+
+
+def load(name: str) -> dict:
+    """The record of standalone report ``name`` (written by ``python -m helpers.reports NAME``)."""
+    from helpers.experiments import RESULTS_DIR
+
+    if name not in STANDALONE:
+        raise ValueError(f"unknown report {name!r}: choose from {sorted(STANDALONE)}")
+    path = RESULTS_DIR / f"{name}.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run `python -m helpers.reports {name}`")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    from helpers.experiments import RESULTS_DIR
+
+    names = argv if argv is not None else sys.argv[1:]
+    unknown = sorted(set(names) - set(STANDALONE))
+    if not names or unknown:
+        print(f"python -m helpers.reports NAME: choose from {', '.join(STANDALONE)}", file=sys.stderr)
+        return 2
+    for name in names:
+        path = RESULTS_DIR / f"{name}.json"
+        temporary = path.with_suffix(".json.tmp")
+        temporary.write_text(json.dumps(STANDALONE[name](), indent=1) + "\n", encoding="utf-8")
+        temporary.replace(path)  # never a half-written record
+        print(f"{name}: written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
