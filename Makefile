@@ -17,7 +17,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup run test unit nbval lab notebooks experiments readme student lint clean
+.PHONY: help setup run test unit nbval lab notebooks experiments readme student teacher lint clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -68,6 +68,9 @@ readme: setup  ## maintainers: re-run the benchmark, regenerate the README table
 
 student: setup  ## teachers: build/student/, every notebook without outputs and solutions
 	@$(PY) -m tools.student --out build/student
+
+teacher: setup  ## teachers: build/teacher/, every notebook with outputs, solutions and questionnaire answers
+	@$(PY) -m tools.teacher --out build/teacher
 
 lint: setup  ## ruff over helpers, tests, tools and the notebooks
 	$(BIN)/ruff check conftest.py helpers tests tools notebooks
