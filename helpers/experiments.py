@@ -307,6 +307,27 @@ def svdpp(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -> dict:
     return {"seeds": list(seeds), "val_rmse": scores, "chosen": _grid(SVDPP_GRID)[list(scores).index(best)]}
 
 
+def dae_curve(fit_part: pd.DataFrame, valid_part: pd.DataFrame, n_users: int, n_items: int,
+              seed: int, **settings) -> list[float]:
+    """The autoencoder fitted on ``fit_part`` for ``DAE_EPOCHS`` epochs: its NDCG@10 on
+    ``valid_part`` after every ``DAE_EVERY`` epochs (``dae`` and ``dae_temporal`` read it)."""
+    import keras
+
+    from helpers.autoencoder import dae_scores, fit_dae
+    from helpers.ranking import evaluate_ranking
+
+    scores: list[float] = []
+
+    class Every(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if (epoch + 1) % DAE_EVERY == 0:
+                ranked = dae_scores(self.model, fit_part, n_users, n_items)
+                scores.append(float(evaluate_ranking(ranked, fit_part, valid_part)["ndcg@10"]))
+
+    fit_dae(fit_part, n_users, n_items, seed=seed, epochs=DAE_EPOCHS, callbacks=[Every()], **settings)
+    return scores
+
+
 DAE_GRID = {"hidden": (200, 400, 600), "l2": (1e-3, 3e-3, 1e-2)}
 DAE_EPOCHS, DAE_EVERY = 45, 3
 
@@ -316,27 +337,11 @@ def dae(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -> dict:
     (``random_split(train)``, the split the softmax MF, EASE and implicit's models were chosen on):
     validation NDCG@10 after every ``DAE_EVERY`` epochs up to ``DAE_EPOCHS``, for each setting of
     DAE_GRID and each seed. The chosen (setting, epochs) has the highest mean over the seeds."""
-    import keras
-
-    from helpers.autoencoder import dae_scores, fit_dae
     from helpers.data import random_split
-    from helpers.ranking import evaluate_ranking
 
     fit_part, valid_part = random_split(train)
-
-    def curve(seed: int, **settings) -> list[float]:
-        scores: list[float] = []
-
-        class Every(keras.callbacks.Callback):
-            def on_epoch_end(self, epoch, logs=None):
-                if (epoch + 1) % DAE_EVERY == 0:
-                    ranked = dae_scores(self.model, fit_part, n_users, n_items)
-                    scores.append(float(evaluate_ranking(ranked, fit_part, valid_part)["ndcg@10"]))
-
-        fit_dae(fit_part, n_users, n_items, seed=seed, epochs=DAE_EPOCHS, callbacks=[Every()], **settings)
-        return scores
-
-    curves = {_setting_name(settings): [curve(seed, **settings) for seed in seeds]
+    curves = {_setting_name(settings): [dae_curve(fit_part, valid_part, n_users, n_items, seed, **settings)
+                                        for seed in seeds]
               for settings in _grid(DAE_GRID)}
     means = {name: np.mean(runs, axis=0) for name, runs in curves.items()}
     best = max(means, key=lambda name: means[name].max())
@@ -442,28 +447,12 @@ def dae_temporal(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -
     ``DAE_EPOCHS`` for each setting of DAE_TEMPORAL_GRID and each seed, and EASE's λ on the same
     rows (TEMPORAL_EASE_GRID). Only validation here: ``helpers.reports.dae_temporal`` then scores
     the choices on the temporal test (``run`` adds it to the record as ``test_ndcg``)."""
-    import keras
-
-    from helpers.autoencoder import dae_scores, fit_dae
     from helpers.data import temporal_split
     from helpers.ranking import ease_scores, evaluate_ranking
 
     fit_part, valid_part = temporal_split(train, 0.1)
-
-    def curve(seed: int, **settings) -> list[float]:
-        scores: list[float] = []
-
-        class Every(keras.callbacks.Callback):
-            def on_epoch_end(self, epoch, logs=None):
-                if (epoch + 1) % DAE_EVERY == 0:
-                    ranked = dae_scores(self.model, fit_part, n_users, n_items)
-                    scores.append(float(evaluate_ranking(ranked, fit_part, valid_part)["ndcg@10"]))
-
-        fit_dae(fit_part, n_users, n_items, seed=seed, epochs=DAE_EPOCHS, l2=DAE_TEMPORAL_L2,
-                callbacks=[Every()], **settings)
-        return scores
-
-    curves = {_setting_name(settings): [curve(seed, **settings) for seed in seeds]
+    curves = {_setting_name(settings): [dae_curve(fit_part, valid_part, n_users, n_items, seed,
+                                                  l2=DAE_TEMPORAL_L2, **settings) for seed in seeds]
               for settings in _grid(DAE_TEMPORAL_GRID)}
     means = {name: np.mean(runs, axis=0) for name, runs in curves.items()}
     best = max(means, key=lambda name: means[name].max())
