@@ -56,7 +56,8 @@ make setup                           # once: creates .venv with everything the n
 `make setup` makes `helpers` importable from any folder, so you can keep these notebooks wherever
 you like. Start with `01_movielens_data.ipynb` and go in order: each notebook builds on the one
 before. In every exercise, replace `...` with your answer and run the cell; `check` tells you
-whether it is right, and `exercises.q1.hint()` (and so on) gives a hint.
+whether it is right, and `exercises.q1.hint()` (and so on) gives hints in steps: a first nudge,
+then, if you call it again, a stronger one.
 
 ---
 

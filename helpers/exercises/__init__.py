@@ -7,9 +7,12 @@ An exercise cell in a notebook reads::
     exercises.q1.check(answer)
 
 ``check`` prints one line of feedback and returns a ``Checked`` result that is truthy when the
-answer is right (``assert exercises.q1.check(answer)`` in tests) and shows nothing in a notebook. It never gives the answer
-away; ``exercises.q1.hint()`` prints a hint, and each notebook hides its solutions in a
-``<details>`` block below the exercises.
+answer is right (``assert exercises.q1.check(answer)`` in tests) and shows nothing in a notebook.
+It never gives the answer away, nor its direction: "too high" / "too low" would let a learner
+bisect to the number without understanding it, so a wrong number is told only that it is wrong,
+unless it matches a typical mistake, which is then named. ``exercises.q1.hint()`` prints the
+hints in steps, a first nudge, then a stronger one on the next call; the solution comes last,
+hidden in the notebook's Solutions section.
 """
 
 from __future__ import annotations
@@ -62,19 +65,32 @@ class Exercise:
     ``Unanswered`` sentence when the learner has not written anything yet).
     ``mistakes`` (with ``expected``) gives the typical wrong answers as ``(value, sentence)``
     pairs, computed from the data only when an answer is wrong: an answer that matches one is
-    told what that mistake is (a percentage, the test set used, …) instead of "too high".
+    told what that mistake is (a percentage, the test set used, …) instead of only "not the answer".
+    ``hint_text`` is one hint or a tuple of hints in steps (``hint()`` gives the next).
     """
 
     title: str
-    hint_text: str
+    hint_text: str | tuple[str, ...]
     expected: Callable[[], Any] | None = None
     test: Callable[[Any], str | None] | None = None
     rel_tol: float = 1e-3
     praise: str = ""
     mistakes: Callable[[], Iterable[tuple[Any, str]]] | None = None
 
+    def __post_init__(self) -> None:
+        self.hints = (self.hint_text,) if isinstance(self.hint_text, str) else tuple(self.hint_text)
+        self._hints_given = 0
+
     def hint(self) -> None:
-        print(f"💡 Hint: {self.hint_text}")
+        """The next hint: the first call gives the first nudge, the next a stronger one, …"""
+        if self._hints_given >= len(self.hints):
+            print("💡 No more hints: the solution is in the Solutions section at the end of the "
+                  "notebook (open it only after you have tried).")
+            return
+        step = self.hints[self._hints_given]
+        self._hints_given += 1
+        label = "Hint" if len(self.hints) == 1 else f"Hint {self._hints_given} of {len(self.hints)}"
+        print(f"💡 {label}: {step}")
 
     def check(self, answer: Any) -> Checked:
         if answer is Ellipsis:
@@ -127,7 +143,7 @@ def compare(answer: Any, expected: Any, rel_tol: float = 1e-3) -> str | None:
             return f"expected a number, got {type(answer).__name__}."
         if math.isclose(value, float(expected), rel_tol=rel_tol, abs_tol=1e-9):
             return None
-        return f"{value:g} is {'too high' if value > float(expected) else 'too low'}."
+        return f"{value:g} is not the answer (not within {rel_tol:.1%})."
     if isinstance(expected, (set, frozenset)):
         got = set(np.asarray(list(answer)).tolist()) if not isinstance(answer, set) else answer
         if got == expected:

@@ -98,33 +98,38 @@ def _temporal_unseen_mistakes():
 
 q1 = Exercise(
     "Exercise 1 (density)",
-    "Density = number of ratings / (number of users × number of movies). A fraction, not a percentage.",
+    ('Filled cells over all cells: how many cells does a users × movies matrix have?',
+               "Density = number of ratings / (number of users × number of movies). A fraction, not a percentage."),
     expected=_density,
     mistakes=_density_mistakes,
     praise="About 6 % of the matrix is known: MF has to fill in the other 94 %.",
 )
 q2 = Exercise(
     "Exercise 2 (heavy users)",
-    "Count ratings per user with groupby('user_id').size(), then count users with 100 or more.",
+    ('First count how many movies each user rated; then count the users whose count passes the bar.',
+               "Count ratings per user with groupby('user_id').size(), then count users with 100 or more."),
     expected=_heavy_users,
     mistakes=_heavy_users_mistakes,
 )
 q3 = Exercise(
     "Exercise 3 (best liked, with 200+ ratings)",
-    "groupby('item_id')['rating'].agg(['mean', 'size']), keep rows with size >= 200, take idxmax of the mean, then look up the title.",
+    ('Two numbers per movie matter here: how many ratings it has and their mean. Filter on the first, rank by the second.',
+               "groupby('item_id')['rating'].agg(['mean', 'size']), keep rows with size >= 200, take idxmax of the mean, then look up the title."),
     test=_test_best_liked,
     praise="Enough ratings make a mean trustworthy; a 5.0 from one viewer does not.",
 )
 q4 = Exercise(
     "Exercise 4 (index of Star Wars)",
-    "Find Star Wars' item_id in `movies`, then ask the encoding: encoding.item_index(...).",
+    ("item_index is the encoding's 0-based position, not the MovieLens item_id: you need both steps, title → id → index.",
+               "Find Star Wars' item_id in `movies`, then ask the encoding: encoding.item_index(...)."),
     expected=_star_wars_index,
     mistakes=_star_wars_mistakes,
     praise="That row of the item embedding table will hold Star Wars.",
 )
 q5 = Exercise(
     "Exercise 5 (temporal split, unseen movies)",
-    "temporal_split(ratings), then split_report(train, test) and read 'test_items_unseen'.",
+    ('The split helpers already count what is in the test set and not in train: look at what split_report returns.',
+               "temporal_split(ratings), then split_report(train, test) and read 'test_items_unseen'."),
     expected=_temporal_unseen_items,
     mistakes=_temporal_unseen_mistakes,
     praise="New movies appear over time: a temporal split meets more of them than a random one.",

@@ -98,17 +98,19 @@ def _interval_mistake(values: np.ndarray, scores, reference) -> str | None:
 
 q1 = Exercise(
     "Exercise 1 (the per-example penalty)",
-    "Read the rows with model.get_layer('user_embedding').get_weights()[0][user_index]; the "
+    ('The penalty is per example: which embedding rows does one batch touch, and is it their sum or their mean over the batch?',
+               "Read the rows with model.get_layer('user_embedding').get_weights()[0][user_index]; the "
     "penalty is l2 · (mean over the batch of ‖p_u‖² + mean over the batch of ‖q_i‖²). Here "
-    "l2 = model.get_layer('user_l2').l2 (the PerExampleL2 layer after the user embedding).",
+    "l2 = model.get_layer('user_l2').l2 (the PerExampleL2 layer after the user embedding)."),
     test=_test_penalty,
     praise="That is exactly what the two PerExampleL2 layers add to the loss for each batch.",
 )
 q2 = Exercise(
     "Exercise 2 (a paired interval by hand)",
-    "Subtract seed by seed (step 5 − step 4b: five differences), take their mean, and a half-width "
+    ("Pair the seeds: one difference per seed, then an interval for the mean of five numbers (Student's t, not the normal's 1.96).",
+               "Subtract seed by seed (step 5 − step 4b: five differences), take their mean, and a half-width "
     "of t · s / √n, with s their sample standard deviation (ddof=1), n = 5 and t = 2.776, Student's "
-    "t for 4 degrees of freedom.",
+    "t for 4 degrees of freedom."),
     test=_test_interval,
     praise="Pairing by seed cancels what two runs with the same seed share: the interval is "
            "narrower than one that ignores the pairing, and it does not contain 0.",

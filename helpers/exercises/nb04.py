@@ -100,31 +100,35 @@ def _temporal_biases_mistakes():
 
 q1 = Exercise(
     "Exercise 1 (user-mean baseline)",
-    "train.groupby('user_index')['rating'].mean() gives each user's mean; map it onto "
-    "test['user_index'], fill gaps with the global train mean, then helpers.metrics.mae.",
+    ('Like the item mean, but grouped by user; a test user without training ratings still needs a prediction.',
+               "train.groupby('user_index')['rating'].mean() gives each user's mean; map it onto "
+    "test['user_index'], fill gaps with the global train mean, then helpers.metrics.mae."),
     expected=_user_mean_mae,
     mistakes=_user_mean_mistakes,
     praise="Users differ less than movies do: the item mean is the stronger single baseline.",
 )
 q2 = Exercise(
     "Exercise 2 (shrinkage by hand)",
-    "b_i = Σ (r − μ − b_u) / (λ_i + n_i) with b_u = 0, n_i = 2, λ_i = 10, and μ the mean train rating.",
+    ('One ALS update is a regularised mean of the residuals: λ_i acts like extra ratings of size zero.',
+               "b_i = Σ (r − μ − b_u) / (λ_i + n_i) with b_u = 0, n_i = 2, λ_i = 10, and μ the mean train rating."),
     expected=_two_five_star_offset,
     mistakes=_offset_mistakes,
     praise="Two ratings move the movie only a quarter star above the mean: λ distrusts small samples.",
 )
 q3 = Exercise(
     "Exercise 3 (damped item mean)",
-    "Per item: (sum of its train ratings + 5 μ) / (its number of train ratings + 5); the global "
-    "mean μ for an item without train ratings; then RMSE on the test set.",
+    ("Phantom ratings: add 5 ratings of value μ to every movie's sum and count.",
+               "Per item: (sum of its train ratings + 5 μ) / (its number of train ratings + 5); the global "
+    "mean μ for an item without train ratings; then RMSE on the test set."),
     expected=_damped_item_mean_rmse,
     mistakes=_damped_mistakes,
     praise="Shrinking helps the item mean only a little: the user offsets are what Biases adds most.",
 )
 q4 = Exercise(
     "Exercise 4 (biases on the temporal split)",
-    "temporal_split(encoded), then Biases().fit(train) and predict(test['user_index'], "
-    "test['item_index']); compare with test['rating'] using rmse.",
+    ('The same three steps as on the standard split — fit on the temporal train, predict the temporal test, score.',
+               "temporal_split(encoded), then Biases().fit(train) and predict(test['user_index'], "
+    "test['item_index']); compare with test['rating'] using rmse."),
     expected=_temporal_biases_rmse,
     mistakes=_temporal_biases_mistakes,
     praise="The future is harder to predict than a random sample of the past.",

@@ -127,28 +127,32 @@ def _ndcg_mistakes():
 
 q1 = Exercise(
     "Exercise 1 (top 10 for user 42)",
-    "recommend_for_user(42, ranking_scores(ranking_model), train, encoding, movies, n=10) gives a "
-    "table; its item_id column, as a list, is the answer.",
+    ("A ranking model's scores, minus the movies the user already rated in train, best first: the notebook has a helper that does all three.",
+               "recommend_for_user(42, ranking_scores(ranking_model), train, encoding, movies, n=10) gives a "
+    "table; its item_id column, as a list, is the answer."),
     test=_test_top10,
     praise="Those are user 42's ten best unseen movies according to the ranking model.",
 )
 q2 = Exercise(
     "Exercise 2 (most similar to Star Wars)",
-    "extract_embeddings(ranking_model)['item_embeddings'], then similar_movies(item_id_of(movies, "
-    "'Star Wars'), ..., n=1): the title in the first row.",
+    ('Similarity lives in the item embedding table of the *ranking* model, not of the rating model.',
+               "extract_embeddings(ranking_model)['item_embeddings'], then similar_movies(item_id_of(movies, "
+    "'Star Wars'), ..., n=1): the title in the first row."),
     expected=_most_similar_to_star_wars,
     mistakes=_star_wars_mistakes,
 )
 q3 = Exercise(
     "Exercise 3 (hit rate@5 of popularity)",
-    "evaluate_ranking(popularity_scores(train, n_users, n_items), train, test, k=5) returns a dict "
-    "with the key 'hit_rate@5'.",
+    ("The notebook's ranking evaluation takes any score matrix and a k; popularity is a score matrix too.",
+               "evaluate_ranking(popularity_scores(train, n_users, n_items), train, test, k=5) returns a dict "
+    "with the key 'hit_rate@5'."),
     expected=_popularity_hit_rate_at_5,
     mistakes=_hit_rate_mistakes,
 )
 q4 = Exercise(
     "Exercise 4 (only 5 stars are relevant)",
-    "evaluate_ranking has a threshold argument: the lowest test rating that counts as relevant.",
+    ('Relevance is a threshold on the test rating: which threshold did the notebook use, and which do you need now?',
+               "evaluate_ranking has a threshold argument: the lowest test rating that counts as relevant."),
     expected=_ndcg_with_five_stars,
     mistakes=_ndcg_mistakes,
     praise="Fewer movies count as relevant, so the task is harder and NDCG is lower.",

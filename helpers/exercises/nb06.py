@@ -121,8 +121,9 @@ def _zero_share_mistakes():
 
 q1 = Exercise(
     title="Exercise 1",
-    hint_text="stack the embeddings with a column of ones (np.column_stack), subtract μ and the "
-              "item biases from the ratings, then np.linalg.solve(XᵀX + λI, Xᵀy).",
+    hint_text=("The fold-in is a ridge regression: the rated movies' embeddings (plus a 1 for the bias) are the features, the ratings minus what the model already explains are the targets.",
+               "stack the embeddings with a column of ones (np.column_stack), subtract μ and the "
+              "item biases from the ratings, then np.linalg.solve(XᵀX + λI, Xᵀy)."),
     expected=_ridge_solution,
     mistakes=_ridge_mistakes,
     praise="Three numbers: the user's two factors and, last, their bias.",
@@ -130,9 +131,10 @@ q1 = Exercise(
 
 q2 = Exercise(
     title="Exercise 2",
-    hint_text="with k = 0 the ridge solution is a single number: the sum of the residuals "
+    hint_text=("With no vector at all, the user's only parameter is b_u: a regularised mean of what μ and the item biases leave unexplained.",
+               "with k = 0 the ridge solution is a single number: the sum of the residuals "
               "r − μ − b_i divided by (number of ratings + λ). fold_in_user also accepts an "
-              "embedding matrix with 0 columns.",
+              "embedding matrix with 0 columns."),
     expected=_bias_only_user_bias,
     mistakes=_bias_only_mistakes,
     praise="That is exactly the user update of notebook 04's Biases baseline: fold-in with k = 0.",
@@ -140,8 +142,9 @@ q2 = Exercise(
 
 q3 = Exercise(
     title="Exercise 3",
-    hint_text="factor_matrices(model) returns (user factors, item factors); compare the item "
-              "factors with 0 and take the mean of the boolean array.",
+    hint_text=('A share of entries: a mean of a boolean array over all movies × factors — of the item factors, not the user factors.',
+               "factor_matrices(model) returns (user factors, item factors); compare the item "
+              "factors with 0 and take the mean of the boolean array."),
     expected=_nonneg_zero_share,
     mistakes=_zero_share_mistakes,
     rel_tol=1e-2,

@@ -124,8 +124,9 @@ def _leak_test(answer) -> str | None:
 
 q1 = Exercise(
     title="Exercise 1",
-    hint_text="P = np.linalg.inv(X.T @ X + λ * np.eye(n_items)); B = −P / np.diag(P); then "
-              "np.fill_diagonal(B, 0). Four by four.",
+    hint_text=('Start from the Gram matrix XᵀX plus λ on its diagonal, invert it; section 4 then divides each column by its diagonal entry and zeroes the diagonal.',
+               "P = np.linalg.inv(X.T @ X + λ * np.eye(n_items)); B = −P / np.diag(P); then "
+              "np.fill_diagonal(B, 0). Four by four."),
     expected=_ease,
     mistakes=_ease_mistakes,
     praise="Column j of B says how much choosing each other movie predicts movie j.",
@@ -133,8 +134,9 @@ q1 = Exercise(
 
 q2 = Exercise(
     title="Exercise 2",
-    hint_text="select the rows of the table for the rated movies, sum them over axis 0, and divide "
-              "by np.sqrt(the number of rated movies).",
+    hint_text=("Which rows of the table belong to the user's movies? Sum them, then scale by |N(u)|^(-1/2), not by 1/|N(u)|.",
+               "select the rows of the table for the rated movies, sum them over axis 0, and divide "
+              "by np.sqrt(the number of rated movies)."),
     expected=_implicit_sum,
     mistakes=_implicit_mistakes,
     praise="That is the vector ImplicitSum adds to p_u for this user.",
@@ -142,8 +144,9 @@ q2 = Exercise(
 
 q3 = Exercise(
     title="Exercise 3",
-    hint_text="run[\"models\"][name][\"per_seed\"][\"rmse\"] holds a model's five test RMSEs, one "
-              "per seed; paired_interval(scores, reference) returns (mean, low, high).",
+    hint_text=("Pair by seed: both models' five test RMSEs, in the same seed order, go into paired_interval.",
+               "run[\"models\"][name][\"per_seed\"][\"rmse\"] holds a model's five test RMSEs, one "
+              "per seed; paired_interval(scores, reference) returns (mean, low, high)."),
     expected=_recorded_interval,
     mistakes=_interval_mistakes,
     praise="Does the interval include 0? That decides the verdict.",
@@ -151,8 +154,9 @@ q3 = Exercise(
 
 q4 = Exercise(
     title="Exercise 4",
-    hint_text="split.ratings holds every rating, train and test. What does a 1 in the "
-              "neighbourhood matrix say about a test pair?",
+    hint_text=('Ask what the neighbourhood matrix knows about a test pair when it is built from every rating.',
+               "split.ratings holds every rating, train and test. What does a 1 in the "
+              "neighbourhood matrix say about a test pair?"),
     test=_leak_test,
     praise="Koren's Netflix models could use those pairs (the Prize published them); a recommender "
            "in production cannot.",
@@ -188,8 +192,9 @@ def _increase_mistakes():
 
 q5 = Exercise(
     title="Exercise 5",
-    hint_text="seeds_table(run, \"rating\")[\"rmse\"] and the same for recorded_run(\"temporal\") are "
-              "two Series indexed by model name: subtract them, drop the three baselines, idxmax().",
+    hint_text=('Temporal minus standard mean RMSE, per model; leave out the three baselines before you pick the largest.',
+               "seeds_table(run, \"rating\")[\"rmse\"] and the same for recorded_run(\"temporal\") are "
+              "two Series indexed by model name: subtract them, drop the three baselines, idxmax()."),
     expected=_largest_increase,
     mistakes=_increase_mistakes,
     praise="Its settings were tuned on the standard split's validation rows, which overlap the "

@@ -219,7 +219,23 @@ class NotebookExercises:
                              if output.get("name") == "stdout")
             assert capsys.readouterr().out == stored, cell.source
 
-    def test_every_hint_prints(self, capsys) -> None:
+    def test_every_hint_prints_in_steps_then_points_to_the_solution(self, capsys) -> None:
         for exercise in exercises_of(self.exercises).values():
+            steps = len(exercise.hints)
+            for step, text in enumerate(exercise.hints, start=1):
+                exercise.hint()
+                label = "Hint" if steps == 1 else f"Hint {step} of {steps}"
+                assert capsys.readouterr().out == f"💡 {label}: {text}\n"
             exercise.hint()
-            assert capsys.readouterr().out.startswith(f"💡 Hint: {exercise.hint_text}")
+            assert "the solution is in the Solutions section" in capsys.readouterr().out
+            exercise._hints_given = 0  # the next test starts from the first hint again
+
+    def test_no_hint_is_the_solution_code(self) -> None:
+        """A hint nudges; it never holds a line of the solution's code."""
+        for number, exercise in exercises_of(self.exercises).items():
+            code = self.solutions.get(number, "")
+            lines = {line.strip() for line in code.splitlines()
+                     if len(line.strip()) > 25 and "check(" not in line}
+            for text in exercise.hints:
+                leaked = [line for line in lines if line in text]
+                assert not leaked, f"exercise {number}'s hint holds its solution: {leaked}"
