@@ -33,6 +33,11 @@ MISTAKES = [
     (2, UNPAIRED, "ignores the pairing"),
     (2, {"ddof=1": "ddof=0"}, "ddof=0"),
     (2, {"2.776": "1.96"}, "Student's t"),
+    (3, {'answer = "b"': 'answer = "a"'}, "finer grid"),
+    (3, {'answer = "b"': 'answer = "d"'}, "reproducible, not right"),
+    (4, {"model.count_params()": "(n_users + n_items) * 32"}, "embeddings only"),
+    (4, {"model.count_params()": "model.count_params() + 1"}, "μ is a constant"),
+    (4, {"model.count_params()": "n_users * n_items"}, "full ratings matrix"),
 ]
 
 

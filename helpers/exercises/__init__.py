@@ -143,7 +143,8 @@ def compare(answer: Any, expected: Any, rel_tol: float = 1e-3) -> str | None:
             return f"expected a number, got {type(answer).__name__}."
         if math.isclose(value, float(expected), rel_tol=rel_tol, abs_tol=1e-9):
             return None
-        return f"{value:g} is not the answer (not within {rel_tol:.1%})."
+        within = f" (not within {rel_tol:.1%})" if rel_tol else ""
+        return f"{value:g} is not the answer{within}."
     if isinstance(expected, (set, frozenset)):
         got = set(np.asarray(list(answer)).tolist()) if not isinstance(answer, set) else answer
         if got == expected:

@@ -115,3 +115,69 @@ q2 = Exercise(
     praise="Pairing by seed cancels what two runs with the same seed share: the interval is "
            "narrower than one that ignores the pairing, and it does not contain 0.",
 )
+
+
+TEST_TUNING_CHOICES = {
+    "a": "the grid of λ is too coarse to find the best value",
+    "b": "the test set chose λ, so the reported test RMSE is optimistic: no data left unseen",
+    "c": "RMSE is the wrong metric: MAE should choose λ",
+    "d": "nothing, as long as every fit uses the same seed",
+}
+"""Exercise 3's answers to choose from (answer with the letter)."""
+
+
+def _test_tuning_diagnosis(answer) -> str | None:
+    if not isinstance(answer, str) or answer.strip().lower() not in TEST_TUNING_CHOICES:
+        return Unanswered(f"answer with one letter of {', '.join(TEST_TUNING_CHOICES)}.")
+    return {
+        "a": "a finer grid would make it worse, not better: more choices made on the same test set. "
+             "Which data chose λ?",
+        "b": None,
+        "c": "the metric is not the problem: the same mistake happens with MAE. Which data chose λ?",
+        "d": "a fixed seed makes the mistake reproducible, not right: the test set was used for tuning.",
+    }[answer.strip().lower()]
+
+
+def _tuned_mf_size() -> int:
+    """The numbers ``build_tuned_mf`` learns on MovieLens 100k: a k-vector and a bias per user and
+    per movie (μ is a constant, not learned)."""
+    from helpers.exercises import standard_split
+    from helpers.models import TUNED_CONFIG
+
+    encoding = standard_split().encoding
+    return (encoding.n_users + encoding.n_items) * (TUNED_CONFIG["k"] + 1)
+
+
+def _size_mistakes():
+    from helpers.exercises import standard_split
+    from helpers.models import TUNED_CONFIG
+
+    encoding, k = standard_split().encoding, TUNED_CONFIG["k"]
+    yield ((encoding.n_users + encoding.n_items) * k,
+           "that counts the embeddings only: each user and each movie also has a bias.")
+    yield (_tuned_mf_size() + 1, "μ is a constant computed from the training ratings, not a learned weight.")
+    yield (encoding.n_users * encoding.n_items,
+           "that is the size of the full ratings matrix: MF learns far fewer numbers than that.")
+
+
+q3 = Exercise(
+    "Exercise 3 (a λ chosen on the test set)",
+    ("Ask which data each number was computed on, and whether any choice was made by looking at it.",
+     "Section 8 chose settings on the validation split carved from train; the colleague chose on "
+     "the set that is meant to report only."),
+    test=_test_tuning_diagnosis,
+    praise="Choosing on the test set turns it into a validation set: the reported number is the "
+           "best of several tries on it, and it no longer tells how the model does on new data.",
+)
+
+q4 = Exercise(
+    "Exercise 4 (how many numbers the final model learns)",
+    ("Which layers of build_tuned_mf hold weights, and how many rows does each have?",
+     "model.count_params() counts them; build the model with the split's numbers of users and "
+     "movies and the training mean, no training needed."),
+    expected=_tuned_mf_size,
+    mistakes=_size_mistakes,
+    rel_tol=0.0,
+    praise="Most of them are the embeddings; the biases add one number per user and per movie. "
+           "The 1.6 million cells of the ratings matrix are described by these few.",
+)
