@@ -21,7 +21,10 @@ MISTAKES = [
     (3, {"stats = train.groupby": "stats = split.ratings.groupby"}, "include the test ratings"),
     (4, 'answer = rmse(test["rating"], Biases().fit(train).predict(test["user_index"], '
         'test["item_index"]))', "random split"),
+    (4, {'movielens_split("global_temporal")': 'movielens_split("temporal")'}, "per-user temporal split"),
     (4, {"answer = rmse(": "answer = mae("}, "asks for the RMSE"),
+    (5, {'answer = "b"': 'answer = "a"'}, "rising by 0.05"),
+    (5, {'answer = "b"': 'answer = "d"'}, "closed form"),
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers.baselines import Biases
-from helpers.exercises import Exercise, standard_split
+from helpers.exercises import Exercise, Unanswered, standard_split
 from helpers.metrics import mae, rmse
 
 ITEM_REG = 10
@@ -88,14 +88,17 @@ def _biases_on(split_name: str, metric=rmse) -> float:
 
 
 def _temporal_biases_rmse() -> float:
-    return _biases_on("temporal")
+    """The biases baseline on the *global* temporal split (section 7 prints the per-user one)."""
+    return _biases_on("global_temporal")
 
 
 def _temporal_biases_mistakes():
     yield (_biases_on("random"),
-           "that is the biases' RMSE on the random split: fit and score on the temporal split.")
-    yield (_biases_on("temporal", mae),
-           "that is the MAE on the temporal split: the question asks for the RMSE.")
+           "that is the biases' RMSE on the random split: fit and score on the global temporal split.")
+    yield (_biases_on("temporal"),
+           "that is the per-user temporal split of section 7: use movielens_split(\"global_temporal\").")
+    yield (_biases_on("global_temporal", mae),
+           "that is the MAE on the global temporal split: the question asks for the RMSE.")
 
 
 q1 = Exercise(
@@ -125,11 +128,45 @@ q3 = Exercise(
     praise="Shrinking helps the item mean only a little: the user offsets are what Biases adds most.",
 )
 q4 = Exercise(
-    "Exercise 4 (biases on the temporal split)",
-    ('The same three steps as on the standard split — fit on the temporal train, predict the temporal test, score.',
-               "temporal_split(encoded), then Biases().fit(train) and predict(test['user_index'], "
+    "Exercise 4 (biases on the global temporal split)",
+    ('The same three steps as on the standard split: fit on the global temporal train, predict its test, score.',
+               "movielens_split('global_temporal'), then Biases().fit on its train and predict(test['user_index'], "
     "test['item_index']); compare with test['rating'] using rmse."),
     expected=_temporal_biases_rmse,
     mistakes=_temporal_biases_mistakes,
-    praise="The future is harder to predict than a random sample of the past.",
+    praise="One cut-off time for everyone is the hardest test: most test users have few or no "
+           "training ratings, so the user offsets, learned from nothing, fall back to 0.",
+)
+
+
+UNFAIR_CHOICES = {
+    "a": "nothing: a lower RMSE is a lower RMSE",
+    "b": "the two RMSEs come from different test sets: the claim needs both models on the same split",
+    "c": "RMSE is the wrong metric for a temporal split: use MAE",
+    "d": "the biases baseline should have been trained longer",
+}
+"""Exercise 5's answers to choose from (answer with the letter)."""
+
+
+def _unfair_test(answer) -> str | None:
+    if not isinstance(answer, str) or answer.strip().lower() not in UNFAIR_CHOICES:
+        return Unanswered(f"answer with one letter of {', '.join(UNFAIR_CHOICES)}.")
+    return {
+        "a": "look at where each number comes from: section 7 shows every model's RMSE rising by "
+             "0.05 or more from one split to the other.",
+        "b": None,
+        "c": "MAE would show the same problem: which test set did each number come from?",
+        "d": "the biases baseline is solved in closed form, there is nothing to train longer. "
+             "Which test set did each number come from?",
+    }[answer.strip().lower()]
+
+
+q5 = Exercise(
+    "Exercise 5 (an unfair comparison)",
+    ("Ask of each of the two numbers: which test set was it computed on?",
+     "Section 7's slope chart: how much does a model's RMSE move from one split to the other, "
+     "compared with the gap the colleague claims?"),
+    test=_unfair_test,
+    praise="A split changes every model's RMSE by more than most gains between models: compare "
+           "models only on the same test set, with the same protocol.",
 )
