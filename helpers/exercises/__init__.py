@@ -76,6 +76,7 @@ class Exercise:
     rel_tol: float = 1e-3
     praise: str = ""
     mistakes: Callable[[], Iterable[tuple[Any, str]]] | None = None
+    needs: tuple[str, ...] = ()  # the learner's objects check() must be given: ("model",)
 
     def __post_init__(self) -> None:
         self.hints = (self.hint_text,) if isinstance(self.hint_text, str) else tuple(self.hint_text)
@@ -92,11 +93,20 @@ class Exercise:
         label = "Hint" if len(self.hints) == 1 else f"Hint {self._hints_given} of {len(self.hints)}"
         print(f"💡 {label}: {step}")
 
-    def check(self, answer: Any) -> Checked:
+    def check(self, answer: Any, **given: Any) -> Checked:
+        """Judge ``answer``. ``given`` are the learner's own objects the answer was computed from
+        (``model=ranking_model``): ``expected`` and ``mistakes`` compute from them, so a checker
+        needs no model of its own."""
         if answer is Ellipsis:
             print(f"✏️  {self.title}: replace `...` with your answer, then run the cell again.")
             return Checked(False)
-        problem = self.test(answer) if self.test else self._compare(answer)
+        missing = [name for name in self.needs if name not in given]
+        if missing:
+            names = ", ".join(f"{name}=…" for name in missing)
+            print(f"✏️  {self.title}: pass what you computed the answer from as well: "
+                  f"check(answer, {names}), as the exercise cell does.")
+            return Checked(False)
+        problem = self.test(answer, **given) if self.test else self._compare(answer, given)
         if isinstance(problem, Unanswered):
             print(f"✏️  {self.title}: {problem}")
             return Checked(False)
@@ -106,11 +116,11 @@ class Exercise:
         print(f"❌ Not yet: {problem} Try again, or call .hint() for a hint.")
         return Checked(False)
 
-    def _compare(self, answer: Any) -> str | None:
-        problem = compare(answer, self.expected(), self.rel_tol)
+    def _compare(self, answer: Any, given: dict[str, Any]) -> str | None:
+        problem = compare(answer, self.expected(**given), self.rel_tol)
         if problem is None or self.mistakes is None:
             return problem
-        for value, sentence in self.mistakes():
+        for value, sentence in self.mistakes(**given):
             if compare(answer, value, self.rel_tol) is None:
                 return sentence
         return problem

@@ -29,23 +29,24 @@ def ranking_model():
     return model
 
 
-@cache
-def _ranking_scores() -> np.ndarray:
+def _ranking_scores(model=None) -> np.ndarray:
+    """The scores of the learner's ``model`` (``check(answer, model=ranking_model)``)."""
     from helpers.ranking import ranking_scores
 
-    return ranking_scores(ranking_model())
+    return ranking_scores(ranking_model() if model is None else model)
 
 
-def _top10_for(user_id: int) -> list[int]:
+def _top10_for(user_id: int, model=None) -> list[int]:
     from helpers.recommend import recommend_for_user
 
     split = standard_split()
-    table = recommend_for_user(user_id, _ranking_scores(), split.train, split.encoding, split.movies, n=10)
+    table = recommend_for_user(user_id, _ranking_scores(model), split.train, split.encoding,
+                               split.movies, n=10)
     return table["item_id"].tolist()
 
 
-def _test_top10(answer) -> str | None:
-    expected = _top10_for(USER_ID)
+def _test_top10(answer, model=None) -> str | None:
+    expected = _top10_for(USER_ID, model)
     try:
         answer = [int(item) for item in answer]
     except (TypeError, ValueError):
@@ -57,7 +58,7 @@ def _test_top10(answer) -> str | None:
     encoding = standard_split().encoding
     if answer == encoding.item_index(expected).tolist():
         return "those are item indices: answer with item ids (encoding.item_ids[index])."
-    if answer == _top10_for(int(encoding.user_ids[USER_ID])):
+    if answer == _top10_for(int(encoding.user_ids[USER_ID]), model):
         return (f"that is the list of user index {USER_ID}, whose MovieLens id is "
                 f"{encoding.user_ids[USER_ID]}: recommend_for_user takes the user_id.")
     train = standard_split().train
@@ -73,17 +74,17 @@ def _test_top10(answer) -> str | None:
     return "none of them is right. Did you use item ids (not indices) and the ranking model?"
 
 
-def _most_similar_to_star_wars() -> str:
+def _most_similar_to_star_wars(model=None) -> str:
     from helpers.recommend import extract_embeddings, item_id_of, similar_movies
 
     split = standard_split()
-    item_embeddings = extract_embeddings(ranking_model())["item_embeddings"]
+    item_embeddings = extract_embeddings(ranking_model() if model is None else model)["item_embeddings"]
     nearest = similar_movies(item_id_of(split.movies, "Star Wars"), item_embeddings,
                              split.encoding, split.movies, n=1)
     return str(nearest["title"].iloc[0])
 
 
-def _star_wars_mistakes():
+def _star_wars_mistakes(model=None):
     yield "Star Wars", "that is Star Wars itself: leave the movie out and take the nearest other one."
 
 
@@ -107,19 +108,20 @@ def _popularity_hit_rate_at_5() -> float:
 
 
 def _hit_rate_mistakes():
+    """Only mistakes computed without a model: the check takes no model."""
     yield (_evaluate(_popularity_scores(), k=10)["hit_rate@10"],
            "that is the hit rate@10 (evaluate_ranking's default k): pass k=5.")
     yield 100 * _popularity_hit_rate_at_5(), "that looks like a percentage: give a fraction between 0 and 1."
-    yield (_evaluate(_ranking_scores(), k=5)["hit_rate@5"],
-           "that is the ranking model's hit rate@5: the question asks for the most-popular baseline.")
+    yield (_evaluate(_popularity_scores(), k=5, threshold=5)["hit_rate@5"],
+           "that counts only 5-star ratings as relevant: the question keeps 4 stars and more.")
 
 
-def _ndcg_with_five_stars() -> float:
-    return _evaluate(_ranking_scores(), k=10, threshold=5)["ndcg@10"]
+def _ndcg_with_five_stars(model=None) -> float:
+    return _evaluate(_ranking_scores(model), k=10, threshold=5)["ndcg@10"]
 
 
-def _ndcg_mistakes():
-    yield (_evaluate(_ranking_scores(), k=10)["ndcg@10"],
+def _ndcg_mistakes(model=None):
+    yield (_evaluate(_ranking_scores(model), k=10)["ndcg@10"],
            "that NDCG counts 4-star ratings as relevant too (the default threshold): only 5 stars count.")
     yield (_evaluate(_popularity_scores(), k=10, threshold=5)["ndcg@10"],
            "that is the most-popular baseline's NDCG: the question asks for the ranking model's.")

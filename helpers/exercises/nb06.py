@@ -6,7 +6,7 @@ from functools import cache
 
 import numpy as np
 
-from helpers.exercises import Exercise, standard_split
+from helpers.exercises import Exercise, Unanswered, standard_split
 
 BIAS_ONLY_USER = {"Liar Liar": 5.0, "Twister": 5.0, "Fargo": 3.0}
 """The new user of exercise 2: three titles and their stars."""
@@ -87,32 +87,21 @@ def _bias_only_mistakes():
            "that leaves the item biases in: subtract μ and each movie's b_i from its stars.")
 
 
-@cache
-def nonneg_model():
-    """Notebook 06's ``factor_models["nonneg"]``, trained again on the standard split (seeded: the
-    same weights), once per process; exercise 3's checker reads it."""
-    from helpers.nonnegative import fit_factor_mf
-
-    split = standard_split()
-    model, _ = fit_factor_mf(split.train, split.encoding.n_users, split.encoding.n_items,
-                             factors="nonneg")
-    return model
-
-
-def _nonneg_factors() -> tuple[np.ndarray, np.ndarray]:
+def _nonneg_factors(model) -> tuple[np.ndarray, np.ndarray]:
+    """The learner's model's factors (``check(answer, model=factor_models["nonneg"])``)."""
     from helpers.nonnegative import factor_matrices
 
-    return factor_matrices(nonneg_model())
+    return factor_matrices(model)
 
 
-def _nonneg_zero_share() -> float:
-    return float((_nonneg_factors()[1] == 0).mean())
+def _nonneg_zero_share(model) -> float:
+    return float((_nonneg_factors(model)[1] == 0).mean())
 
 
-def _zero_share_mistakes():
-    user_factors, item_factors = _nonneg_factors()
+def _zero_share_mistakes(model):
+    user_factors, item_factors = _nonneg_factors(model)
     yield int((item_factors == 0).sum()), "that is a count: divide by the number of entries (.mean())."
-    yield 100 * _nonneg_zero_share(), "that looks like a percentage: give a fraction between 0 and 1."
+    yield 100 * _nonneg_zero_share(model), "that looks like a percentage: give a fraction between 0 and 1."
     yield (float((item_factors != 0).mean()),
            "that is the share of entries that are not zero: compare with == 0.")
     yield (float((user_factors == 0).mean()),
@@ -147,7 +136,43 @@ q3 = Exercise(
               "factors with 0 and take the mean of the boolean array."),
     expected=_nonneg_zero_share,
     mistakes=_zero_share_mistakes,
+    needs=("model",),
     rel_tol=1e-2,
     praise="Exact zeros are what the projection gives and softplus cannot: each movie uses only "
            "some of the parts.",
+)
+
+
+FOLD_IN_CHOICES = {
+    "a": "λ is too small for users with few ratings",
+    "b": "the ratings it scores are the ratings the fold-in was solved on: they say how well w fits "
+         "them, not how well it predicts the user's other ratings",
+    "c": "a new user's vector should be trained with Adam, not solved in closed form",
+    "d": "nothing: every rating of the new user is used, which is the most honest",
+}
+"""Exercise 4's answers to choose from (answer with the letter)."""
+
+
+def _fold_in_diagnosis(answer) -> str | None:
+    if not isinstance(answer, str) or answer.strip().lower() not in FOLD_IN_CHOICES:
+        return Unanswered(f"answer with one letter of {', '.join(FOLD_IN_CHOICES)}.")
+    return {
+        "a": "a larger λ would lower the error on seen ratings less, but the problem stays: which "
+             "ratings are scored?",
+        "b": None,
+        "c": "the ridge solution is the exact minimum of the same loss Adam would minimise: the "
+             "solver is not the problem. Which ratings are scored?",
+        "d": "using every rating to solve and then scoring the same ratings is a leak: section 4.5 "
+             "reveals some ratings and scores the others.",
+    }[answer.strip().lower()]
+
+
+q4 = Exercise(
+    title="Exercise 4",
+    hint_text=("Ask which of the user's ratings the fold-in saw, and which the error is computed on.",
+               "Section 4.5 splits each held-out user's ratings in two: revealed ones to fold in, "
+               "the rest to score."),
+    test=_fold_in_diagnosis,
+    praise="An error on the ratings a model was fitted to measures fit, not prediction: with as "
+           "many unknowns as ratings it can be near 0 and mean nothing.",
 )

@@ -29,6 +29,7 @@ from helpers.exercises import exercises_of, standard_split
 from tools import notebook_tools
 
 CHECK_CALL = re.compile(r"\bexercises\.q\d+\.check\(")
+GIVEN = re.compile(r"\bexercises\.q\d+\.check\(\w+, ([^()]*)\)")
 
 Mistake = tuple[int, str | dict[str, str], str]
 """``(exercise number, the learner's code or slips of the solution, what the feedback names)``."""
@@ -202,8 +203,12 @@ class NotebookExercises:
         assert not missing, f"{self.notebook.name}: {missing}"
 
     def test_solution_passes_and_typical_mistake_fails_named(self, case: Case, namespace, capsys) -> None:
-        answer = self.run_solution(case.code, namespace)[case.answer]
-        passed = bool(exercises_of(self.exercises)[case.number].check(answer))
+        scope = self.run_solution(case.code, namespace)
+        answer = scope[case.answer]
+        # the learner's objects the solution's own check call passes (model=ranking_model)
+        given = GIVEN.search(case.code)
+        given = eval(f"dict({given.group(1)})", scope) if given else {}
+        passed = bool(exercises_of(self.exercises)[case.number].check(answer, **given))
         feedback = capsys.readouterr().out
         assert passed == case.passes, f"exercise {case.number}: {feedback}"
         assert case.named in feedback, f"the feedback does not name {case.named!r}: {feedback}"
