@@ -70,3 +70,20 @@ def test_claims_tests_read_records_not_printed_text():
         assert uses_records, f"{path.name} reads neither the `records` fixture nor read_records"
         for printed in ('"stdout"', "'stdout'", "text/plain", "re.search(", "re.findall("):
             assert printed not in source, f"{path.name} parses printed output ({printed})"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_each_notebook_has_four_checked_exercises_with_hints_in_steps(path):
+    """At least four checked exercises (issue 15: a learner leaves able to do the thing), each
+    with a cell in the notebook and at least two hints, a nudge before the stronger one."""
+    import importlib
+
+    from helpers.exercises import exercises_of
+
+    module = importlib.import_module(f"helpers.exercises.nb{path.name[:2]}")
+    checked = exercises_of(module)
+    assert len(checked) >= 4, f"{path.name} has {len(checked)} checked exercises: write at least 4"
+    cells = "\n".join(cell.source for cell in read_notebook(path).cells if cell.cell_type == "code")
+    for number, exercise in checked.items():
+        assert f"exercises.q{number}.check(" in cells, f"{path.name}: exercise {number} has no cell"
+        assert len(exercise.hints) >= 2, f"{path.name}: exercise {number} has one hint, not steps"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.exercises import Exercise, standard_split
+from helpers.exercises import Exercise, Unanswered, standard_split
 
 
 def _embedding_width(model, name: str) -> tuple[int, int] | None:
@@ -75,17 +75,112 @@ def _test_single_factor(item_factor) -> str | None:
 
 q1 = Exercise(
     "Exercise 1 (what does k = 1 learn?)",
-    "fit_classic_mf(train, n_users, n_items, k=1, epochs=10), then "
-    "model.get_layer('item_embedding').get_weights()[0][:, 0].",
+    ("With one factor every movie is described by a single number: train with k = 1, then read "
+     "the movies' table, not the users'.",
+     "fit_classic_mf takes k and epochs as keywords and returns (model, history); the movies' "
+     "table is model.get_layer('item_embedding').get_weights()[0], one row per movie: answer "
+     "with its only column."),
     test=_test_single_factor,
     praise="With one factor, the movie's number tracks its average rating and the user's number "
            "is a scale: k = 1 learns mean rating × generosity, and nothing about taste.",
 )
 q2 = Exercise(
     "Exercise 2 (add a bias term)",
-    "Start from build_classic_mf's code, with inputs of shape (): two more Embedding(n, 1) layers named 'user_bias' and "
-    "'item_bias' (initializer 'zeros'), and layers.Add()([dot, user_bias, item_bias]), then "
-    "layers.Rescaling(1.0, offset=global_mean) for the global mean.",
+    ("A bias is one number per user and one per movie: two more tables, of width 1, whose "
+     "outputs are added to the dot product; μ is a constant added at the end.",
+     "Start from build_classic_mf's code, with inputs of shape (): two more Embedding(n, 1) "
+     "layers named 'user_bias' and 'item_bias' (initializer 'zeros'), an Add layer over the dot "
+     "product and the two biases, then a Rescaling layer with scale 1 and offset global_mean."),
     test=_test_bias_model,
     praise="One extra number per user and per movie: the generous rater and the crowd-pleaser.",
+)
+
+
+ID_CHOICES = {
+    "a": "nothing: ids and indices are both whole numbers, and the model learns one row per number "
+         "either way",
+    "b": "the tables have rows 0…n−1: the largest ids point one row past the end, so the lookup "
+         "fails (on a CPU; TensorFlow documents that a GPU returns zeros instead), and row 0 is "
+         "never trained",
+    "c": "the model trains as usual; only the titles printed next to its results come out shifted "
+         "by one",
+    "d": "the ids must first be converted to floats, because the Embedding layer multiplies them "
+         "by its weights",
+}
+"""Exercise 3's answers to choose from (answer with the letter)."""
+
+
+def _test_id_diagnosis(answer) -> str | None:
+    if not isinstance(answer, str) or answer.strip().lower() not in ID_CHOICES:
+        return Unanswered(f"answer with one letter of {', '.join(ID_CHOICES)}.")
+    return {
+        "a": "an Embedding's input is a row number: user id 943 asks for row 943 of a table whose "
+             "rows are 0…942. What do the largest ids look up?",
+        "b": None,
+        "c": "training itself breaks: the largest ids ask for a row past the end of each table "
+             "(try predicting for user id 943).",
+        "d": "an Embedding never multiplies its input: it looks a row up by its integer index. "
+             "Which rows do the ids 943 and 1,682 look up?",
+    }[answer.strip().lower()]
+
+
+q3 = Exercise(
+    "Exercise 3 (ids fed as indices)",
+    ("An Embedding's input is a row number. Which row numbers does a table of n_users rows have, "
+     "and which numbers are MovieLens' user ids?",
+     "Section 1's encoding numbers users 0…942 and movies 0…1,681; MovieLens numbers them from "
+     "1. Ask what id 943 looks up, and which row no id ever looks up."),
+    test=_test_id_diagnosis,
+    praise="Ids are names, indices are row numbers. MovieLens 100k's ids happen to be 1…n, so the "
+           "damage is one row; in MovieLens 1M movie ids run to 3,952 with gaps, and any new id "
+           "breaks a table sized by the old ones. Encoding once, as notebook 01 does, maps any ids "
+           "to 0…n−1.",
+)
+
+
+def _baseline_mae() -> float:
+    """The validation MAE of predicting the fitting part's mean rating (section 1's baseline)."""
+    from helpers.metrics import mae
+    from helpers.selection import carve_validation
+
+    fit_part, validation = carve_validation(standard_split().train)
+    return mae(validation["rating"], np.full(len(validation), fit_part["rating"].mean()))
+
+
+def _first_below(values, level: float) -> int:
+    """The first epoch (numbered from 1) whose value lies below ``level``; 0 when none does."""
+    below = np.flatnonzero(np.asarray(values, dtype=np.float64) < level)
+    return int(below[0]) + 1 if below.size else 0
+
+
+def _beats_mean_epoch(curves) -> int:
+    """The first epoch whose validation MAE beats predicting the mean, from the learner's curves."""
+    return _first_below(curves["val_mae"], _baseline_mae())
+
+
+def _epoch_mistakes(curves):
+    epoch = _beats_mean_epoch(curves)
+    yield (_first_below(curves["mae"], _baseline_mae()),
+           "that is the training curve. Read the validation curve: in which epoch does it first "
+           "drop below the mean's line?")
+    yield (int(np.argmin(np.asarray(curves["val_mae"]))) + 1,
+           "that is where the validation MAE is lowest; the question is when it first beats "
+           "predicting the mean.")
+    yield (epoch - 1, "epochs are numbered from 1 (the index of curves), not from 0.")
+
+
+q4 = Exercise(
+    "Exercise 4 (when does the model beat the mean?)",
+    ("Look at section 3's right-hand plot: the dashed line is the mean's MAE; follow the "
+     "validation curve from epoch 1.",
+     "curves['val_mae'] < baseline['mae'] is a column of True/False by epoch: the answer is the "
+     "index of its first True."),
+    expected=_beats_mean_epoch,
+    mistakes=_epoch_mistakes,
+    rel_tol=0.0,
+    needs=("curves",),
+    praise="The validation MAE beats the mean before the training MAE does: Keras "
+           "averages the training MAE over the epoch's batches while the model is still learning, "
+           "and scores validation once, at the end of the epoch. Curves drawn per epoch lag by "
+           "about half an epoch.",
 )
