@@ -7,6 +7,8 @@ are ``slow``, ``browser`` or ``notebooks`` is set in the root ``conftest.py``.
 
 from __future__ import annotations
 
+from functools import cache
+
 import matplotlib
 import numpy as np
 import pandas as pd
@@ -17,8 +19,8 @@ from tools.notebook_tools import NOTEBOOKS, ROOT, run_solution
 from tools.notebook_tools import read as read_notebook
 from tools.notebook_tools import solutions as notebook_solutions
 
-__all__ = ["NOTEBOOKS", "ROOT", "notebook_solutions", "read_notebook", "run_solution",
-           "synthetic_ratings"]
+__all__ = ["NOTEBOOKS", "ROOT", "notebook_solutions", "read_notebook", "reference_ranking_model",
+           "reference_rating_model", "run_solution", "synthetic_ratings"]
 
 matplotlib.use("Agg")  # unit tests draw off-screen; notebooks (nbval) keep the inline backend
 
@@ -68,3 +70,28 @@ def records(request) -> dict:
     from helpers.records import read_records
 
     return read_records(request.module.NOTEBOOK)
+
+
+@cache
+def reference_ranking_model():
+    """Notebook 05's ``ranking_model``, trained again on the standard split (seeded: the same
+    weights), once per test process: the learner's model in the exercise tests, the model whose
+    claims the claims tests recompute. The exercise checkers themselves train nothing."""
+    from helpers.exercises import standard_split
+    from helpers.ranking import fit_ranking_model
+
+    split = standard_split()
+    model, _ = fit_ranking_model(split.train, split.encoding.n_users, split.encoding.n_items)
+    return model
+
+
+@cache
+def reference_rating_model():
+    """Notebook 05's ``rating_model`` (notebook 03's tuned MF on the standard split, seeded), once
+    per test process."""
+    from helpers.exercises import standard_split
+    from helpers.models import fit_tuned_mf
+
+    split = standard_split()
+    model, _ = fit_tuned_mf(split.train, split.encoding.n_users, split.encoding.n_items)
+    return model

@@ -1,42 +1,28 @@
-"""Exercises of notebook 05 (recommending). Each checker computes its answer from the data.
-
-Exercises 1, 2 and 4 compare with the ranking model of notebook 05, trained here once, the same
-way (``helpers.ranking.fit_ranking_model`` on the standard split, seeded): the first check of
-one of them takes a few seconds.
+"""Exercises of notebook 05 (recommending). Each checker computes its answer from the data and
+from the learner's own ranking model (``check(answer, model=ranking_model)``); none trains a model
+of its own or holds a hard-coded result.
 """
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
 
-from helpers.exercises import Exercise, standard_split
+from helpers.exercises import Exercise, Unanswered, standard_split
 
 USER_ID = 42
 """The MovieLens id of exercise 1's user."""
+SIMILAR_TO = "Fargo"
+"""Exercise 2's movie: the rating model's neighbours of it are shown in section 4, the ranking
+model's nowhere above the exercise."""
 
 
-@cache
-def ranking_model():
-    """Notebook 05's ``ranking_model``, trained again on the standard split (seeded: the same
-    weights), once per process; the checkers of exercises 1, 2 and 4 compare with it."""
-    from helpers.ranking import fit_ranking_model
-
-    split = standard_split()
-    print("(training the reference ranking model once, a few seconds …)")
-    model, _ = fit_ranking_model(split.train, split.encoding.n_users, split.encoding.n_items)
-    return model
-
-
-def _ranking_scores(model=None) -> np.ndarray:
-    """The scores of the learner's ``model`` (``check(answer, model=ranking_model)``)."""
+def _ranking_scores(model) -> np.ndarray:
     from helpers.ranking import ranking_scores
 
-    return ranking_scores(ranking_model() if model is None else model)
+    return ranking_scores(model)
 
 
-def _top10_for(user_id: int, model=None) -> list[int]:
+def _top10_for(user_id: int, model) -> list[int]:
     from helpers.recommend import recommend_for_user
 
     split = standard_split()
@@ -45,7 +31,7 @@ def _top10_for(user_id: int, model=None) -> list[int]:
     return table["item_id"].tolist()
 
 
-def _test_top10(answer, model=None) -> str | None:
+def _test_top10(answer, model) -> str | None:
     expected = _top10_for(USER_ID, model)
     try:
         answer = [int(item) for item in answer]
@@ -60,12 +46,13 @@ def _test_top10(answer, model=None) -> str | None:
         return "those are item indices: answer with item ids (encoding.item_ids[index])."
     if answer == _top10_for(int(encoding.user_ids[USER_ID]), model):
         return (f"that is the list of user index {USER_ID}, whose MovieLens id is "
-                f"{encoding.user_ids[USER_ID]}: recommend_for_user takes the user_id.")
+                f"{encoding.user_ids[USER_ID]}: find the row of user id {USER_ID} with "
+                "encoding.user_index.")
     train = standard_split().train
     rated = set(train.loc[train["user_id"] == USER_ID, "item_id"])
     if rated & set(answer):
         return (f"{len(rated & set(answer))} of them user {USER_ID} already rated in train: "
-                "exclude them.")
+                "remove the seen movies before you take the best.")
     if set(answer) == set(expected):
         return "the right movies, but not in the right order (best first)."
     if set(answer) & set(expected):
@@ -74,18 +61,42 @@ def _test_top10(answer, model=None) -> str | None:
     return "none of them is right. Did you use item ids (not indices) and the ranking model?"
 
 
-def _most_similar_to_star_wars(model=None) -> str:
+def _most_similar(model) -> str:
     from helpers.recommend import extract_embeddings, item_id_of, similar_movies
 
     split = standard_split()
-    item_embeddings = extract_embeddings(ranking_model() if model is None else model)["item_embeddings"]
-    nearest = similar_movies(item_id_of(split.movies, "Star Wars"), item_embeddings,
-                             split.encoding, split.movies, n=1)
+    nearest = similar_movies(item_id_of(split.movies, SIMILAR_TO),
+                             extract_embeddings(model)["item_embeddings"], split.encoding,
+                             split.movies, n=1)
     return str(nearest["title"].iloc[0])
 
 
-def _star_wars_mistakes(model=None):
-    yield "Star Wars", "that is Star Wars itself: leave the movie out and take the nearest other one."
+def _similar_mistakes(model):
+    yield SIMILAR_TO, f"that is {SIMILAR_TO} itself: leave the movie out and take the nearest other one."
+
+
+LEAK_CHOICES = {
+    "a": "nothing: more ratings make the popularity counts more precise, so the higher score is real",
+    "b": "the counts include the test ratings: the baseline knows which movies the test users went "
+         "on to watch, and the score is inflated (leakage)",
+    "c": "the movies each user already rated were not removed from the lists",
+    "d": "NDCG@10 favours popular movies: they should compare recall@10 instead",
+}
+"""Exercise 3's answers to choose from (answer with the letter)."""
+
+
+def _test_leak_diagnosis(answer) -> str | None:
+    if not isinstance(answer, str) or answer.strip().lower() not in LEAK_CHOICES:
+        return Unanswered(f"answer with one letter of {', '.join(LEAK_CHOICES)}.")
+    return {
+        "a": "more precise about what? The extra ratings are the test set's: which data may a "
+             "model see before it is scored?",
+        "b": None,
+        "c": "evaluate_ranking removes each user's train movies in both versions. What did the "
+             "colleague count the popularity on?",
+        "d": "the metric is not the problem: recall@10 rises just as much. Which ratings went into "
+             "the counts?",
+    }[answer.strip().lower()]
 
 
 def _evaluate(scores: np.ndarray, **settings) -> dict[str, float]:
@@ -96,66 +107,102 @@ def _evaluate(scores: np.ndarray, **settings) -> dict[str, float]:
     return evaluate_ranking(scores, split.train, split.test, **settings)
 
 
-def _popularity_scores() -> np.ndarray:
+def _popularity_scores(ratings=None) -> np.ndarray:
+    """Most-popular scores counted on ``ratings`` (the train ratings unless given)."""
     from helpers.ranking import popularity_scores
 
     split = standard_split()
-    return popularity_scores(split.train, split.encoding.n_users, split.encoding.n_items)
+    return popularity_scores(split.train if ratings is None else ratings,
+                             split.encoding.n_users, split.encoding.n_items)
 
 
-def _popularity_hit_rate_at_5() -> float:
-    return _evaluate(_popularity_scores(), k=5)["hit_rate@5"]
-
-
-def _hit_rate_mistakes():
-    """Only mistakes computed without a model: the check takes no model."""
-    yield (_evaluate(_popularity_scores(), k=10)["hit_rate@10"],
-           "that is the hit rate@10 (evaluate_ranking's default k): pass k=5.")
-    yield 100 * _popularity_hit_rate_at_5(), "that looks like a percentage: give a fraction between 0 and 1."
-    yield (_evaluate(_popularity_scores(), k=5, threshold=5)["hit_rate@5"],
-           "that counts only 5-star ratings as relevant: the question keeps 4 stars and more.")
-
-
-def _ndcg_with_five_stars(model=None) -> float:
+def _ndcg_with_five_stars(model) -> float:
     return _evaluate(_ranking_scores(model), k=10, threshold=5)["ndcg@10"]
 
 
-def _ndcg_mistakes(model=None):
+def _ndcg_mistakes(model):
     yield (_evaluate(_ranking_scores(model), k=10)["ndcg@10"],
            "that NDCG counts 4-star ratings as relevant too (the default threshold): only 5 stars count.")
     yield (_evaluate(_popularity_scores(), k=10, threshold=5)["ndcg@10"],
            "that is the most-popular baseline's NDCG: the question asks for the ranking model's.")
 
 
+TSNE_CHOICES = {
+    "a": "the two groups are liked by very different audiences: the farther apart on the map, the "
+         "more different",
+    "b": "not much: t-SNE keeps near neighbours near, but the distances between its regions (and "
+         "their sizes) carry no meaning; compare the groups' vectors in k dimensions instead",
+    "c": "the model has learned two genres, one for each region",
+    "d": "the same as on the PCA map: both projections keep the distances of the k-dimensional space",
+}
+"""Exercise 5's answers to choose from (answer with the letter)."""
+
+
+def _test_tsne_reading(answer) -> str | None:
+    if not isinstance(answer, str) or answer.strip().lower() not in TSNE_CHOICES:
+        return Unanswered(f"answer with one letter of {', '.join(TSNE_CHOICES)}.")
+    return {
+        "a": "that reads t-SNE's distances as if they were the embeddings' own. Which distances "
+             "does t-SNE try to keep, and which does it give up?",
+        "b": None,
+        "c": "the model never saw genres, and a region of a map is not a factor. What does t-SNE "
+             "keep from the k-dimensional space?",
+        "d": "neither keeps them: PCA drops most of the variance (the share printed in section 5), "
+             "t-SNE keeps only who is near whom. Which of the two measures kept neighbours best?",
+    }[answer.strip().lower()]
+
+
 q1 = Exercise(
-    "Exercise 1 (top 10 for user 42)",
-    ("A ranking model's scores, minus the movies the user already rated in train, best first: the notebook has a helper that does all three.",
-               "recommend_for_user(42, ranking_scores(ranking_model), train, encoding, movies, n=10) gives a "
-    "table; its item_id column, as a list, is the answer."),
+    "Exercise 1 (top 10 for user 42, by hand)",
+    ("Three steps: user 42's row of scores (which row is that?), the movies they rated in train "
+     "pushed below every other, then the 10 best, translated to MovieLens ids.",
+     "The row is encoding.user_index([42])[0]; where seen_mask(train, n_users, n_items) is True in "
+     "that row, put -np.inf; np.argsort of minus the scores gives the best first; encoding.item_ids "
+     "turns indices into ids."),
     test=_test_top10,
-    praise="Those are user 42's ten best unseen movies according to the ranking model.",
+    needs=("model",),
+    praise="That is what top_n and recommend_for_user do for you: the user's row, the seen movies "
+           "masked, the best first, ids instead of indices.",
 )
 q2 = Exercise(
-    "Exercise 2 (most similar to Star Wars)",
-    ('Similarity lives in the item embedding table of the *ranking* model, not of the rating model.',
-               "extract_embeddings(ranking_model)['item_embeddings'], then similar_movies(item_id_of(movies, "
-    "'Star Wars'), ..., n=1): the title in the first row."),
-    expected=_most_similar_to_star_wars,
-    mistakes=_star_wars_mistakes,
+    "Exercise 2 (the ranking model's nearest to Fargo)",
+    ("Similarity lives in an item embedding table: this time the ranking model's, not the rating "
+     "model's of section 4.",
+     "extract_embeddings(ranking_model) gives the ranking model's tables; similar_movies takes an "
+     "item id (item_id_of(movies, 'Fargo')), the item embeddings, the encoding and the movies."),
+    expected=_most_similar,
+    mistakes=_similar_mistakes,
+    needs=("model",),
+    praise="Compare with the rating model's neighbours in section 4: the ranking model's vectors "
+           "also carry popularity (section 9), so its neighbours are better-known movies.",
 )
 q3 = Exercise(
-    "Exercise 3 (hit rate@5 of popularity)",
-    ("The notebook's ranking evaluation takes any score matrix and a k; popularity is a score matrix too.",
-               "evaluate_ranking(popularity_scores(train, n_users, n_items), train, test, k=5) returns a dict "
-    "with the key 'hit_rate@5'."),
-    expected=_popularity_hit_rate_at_5,
-    mistakes=_hit_rate_mistakes,
+    "Exercise 3 (a baseline that saw the test set)",
+    ("Ask which ratings each number was computed from, and whether the test set is among them.",
+     "split.ratings holds all 100,000 ratings, the 20,000 of the test set included; section 6 "
+     "counts popularity on train only."),
+    test=_test_leak_diagnosis,
+    praise="Counting on all ratings tells the baseline what the test users watched next: the "
+           "inflated score says nothing about new data. Anything fitted, counts included, sees "
+           "train only.",
 )
 q4 = Exercise(
     "Exercise 4 (only 5 stars are relevant)",
-    ('Relevance is a threshold on the test rating: which threshold did the notebook use, and which do you need now?',
-               "evaluate_ranking has a threshold argument: the lowest test rating that counts as relevant."),
+    ("Relevance is a threshold on the test rating: which threshold did the notebook use, and "
+     "which do you need now?",
+     "evaluate_ranking has a threshold argument: the lowest test rating that counts as relevant."),
     expected=_ndcg_with_five_stars,
     mistakes=_ndcg_mistakes,
+    needs=("model",),
     praise="Fewer movies count as relevant, so the task is harder and NDCG is lower.",
+)
+q5 = Exercise(
+    "Exercise 5 (reading a t-SNE map)",
+    ("What does t-SNE try to keep from the k-dimensional space: all distances, or only who is "
+     "near whom?",
+     "Section 5 measured how many of each movie's 10 nearest neighbours each map keeps; nothing "
+     "there measures distances between far-apart regions."),
+    test=_test_tsne_reading,
+    praise="A t-SNE map answers 'who sits next to whom'; for 'how different are these two "
+           "groups', compute in the embedding space (cosine, as section 4 does).",
 )
