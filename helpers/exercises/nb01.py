@@ -1,9 +1,9 @@
-"""Exercises of notebook 01 (MovieLens data). Each checker computes its answer from the data."""
+"""Exercises of notebook 01 (MovieLens data). Each checker computes its answer from the data, or
+tries the learner's function on it; none holds a hard-coded result."""
 
 from __future__ import annotations
 
-from helpers.data import split_report
-from helpers.exercises import Exercise, standard_split
+from helpers.exercises import Exercise, Unanswered, standard_split
 
 HEAVY_USER_RATINGS = 100
 """Exercise 2 counts the users with at least this many ratings."""
@@ -11,16 +11,49 @@ MIN_RATINGS_BEST_LIKED = 200
 """Exercise 3 asks for the best mean rating among movies with at least this many ratings."""
 
 
-def _density() -> float:
-    split = standard_split()
-    return len(split.ratings) / (split.ratings["user_id"].nunique() * len(split.movies))
+DENSITY_FRAMES = ("all ratings", "the standard split's train", "a toy table")
 
 
-def _density_mistakes():
+def _density_frames():
+    """The frames exercise 1's ``density`` is tried on: all ratings, the standard split's train,
+    and a toy table whose ids are not 1…n (3 users, 2 movies, 4 ratings: 4 of 6 cells)."""
+    import pandas as pd
+
     split = standard_split()
-    yield 100 * _density(), "that looks like a percentage: give a fraction between 0 and 1."
-    yield (1 / len(split.movies),
-           "that divides by the number of rating rows: count the distinct users (nunique()).")
+    toy = pd.DataFrame({"user_id": [10, 10, 30, 70], "item_id": [5, 900, 5, 900],
+                        "rating": [4.0, 3.0, 5.0, 2.0], "timestamp": [1, 2, 3, 4]})
+    return dict(zip(DENSITY_FRAMES, (split.ratings, split.train, toy)))
+
+
+def _right_density(frame) -> float:
+    return len(frame) / (frame["user_id"].nunique() * frame["item_id"].nunique())
+
+
+def _test_density(density) -> str | None:
+    """``density(frame)``: the filled share of the users × movies matrix of ``frame``."""
+    if not callable(density):
+        return "the answer should be a function density(frame) that returns a number."
+    for name, frame in _density_frames().items():
+        try:
+            value = density(frame.copy())
+            if value is None or value is Ellipsis:
+                return Unanswered("density(frame) returns nothing yet: replace `...` with code "
+                                  "that returns the share, then run the cell again.")
+            value = float(value)
+        except Exception as error:  # the learner's code: report, don't crash the cell
+            return f"density({name}) raised {type(error).__name__}: {error}"
+        expected = _right_density(frame)
+        if abs(value - expected) <= 1e-9:
+            continue
+        if abs(value - 100 * expected) <= 1e-7:
+            return "that looks like a percentage: return a fraction between 0 and 1."
+        if abs(value - len(frame) / (frame["user_id"].max() * frame["item_id"].max())) <= 1e-9:
+            return (f"on {name} that divides by the largest ids: ids are names, not counts "
+                    "(the toy table's users are 10, 30 and 70). Count the distinct ids.")
+        if abs(value - 1 / frame["item_id"].nunique()) <= 1e-9 or abs(value - 1 / frame["user_id"].nunique()) <= 1e-9:
+            return "that divides by the number of rating rows: count the distinct users (nunique())."
+        return f"density({name}) gave {value:.6g}, not the filled share of its matrix."
+    return None
 
 
 def _ratings_per(column: str):
@@ -71,38 +104,70 @@ def _test_best_liked(answer) -> str | None:
     return f"{answer!r} has enough ratings, but another of those has a higher mean."
 
 
-def _star_wars_index() -> int:
-    split = standard_split()
-    star_wars = split.movies.loc[split.movies["title"] == "Star Wars", "item_id"]
-    return int(split.encoding.item_index(star_wars)[0])
+SPLIT_CHOICES = {
+    "a": "nothing: 20 % of the ratings, chosen at random with a seed, is a fair test set",
+    "b": "a random split trains on ratings from after many test ratings: the model learns from the "
+         "future, and the users who arrive next, unseen, hardly appear in its test set",
+    "c": "the test set is too small: hold out 50 % instead",
+    "d": "the seed: a different seed gives a different test RMSE, so no seed can be trusted",
+}
+"""Exercise 4's answers to choose from (answer with the letter)."""
 
 
-def _star_wars_mistakes():
-    split = standard_split()
-    star_wars = split.movies.loc[split.movies["title"] == "Star Wars", "item_id"].item()
-    yield star_wars, "that is Star Wars' item_id: the encoding turns it into an item_index."
+def _test_split_diagnosis(answer) -> str | None:
+    if not isinstance(answer, str) or answer.strip().lower() not in SPLIT_CHOICES:
+        return Unanswered(f"answer with one letter of {', '.join(SPLIT_CHOICES)}.")
+    return {
+        "a": "fair for filling in the matrix, not for next week: which ratings does a random split "
+             "put in train that a deployed model could not have had?",
+        "b": None,
+        "c": "the size is not the problem: a larger random test set has the same flaw. When were "
+             "the training ratings given?",
+        "d": "every seed has the same flaw. Compare the timestamps of the training and the test "
+             "ratings.",
+    }[answer.strip().lower()]
 
 
-def _temporal_unseen_items() -> int:
-    split = standard_split("temporal")
-    return split_report(split.train, split.test)["test_items_unseen"]
+def _first_week(ratings):
+    """True for each rating given within 7 days of its user's first rating."""
+    import pandas as pd
+
+    rated_at = pd.to_datetime(ratings["timestamp"], unit="s")
+    return rated_at - rated_at.groupby(ratings["user_id"]).transform("min") < pd.Timedelta(days=7)
 
 
-def _temporal_unseen_mistakes():
-    temporal, random = standard_split("temporal"), standard_split()
-    yield (split_report(random.train, random.test)["test_items_unseen"],
-           "that is the random split's count: split with temporal_split.")
-    yield (split_report(temporal.train, temporal.test)["test_rows_unseen_item"],
-           "that counts test rows: the question asks for distinct movies.")
+def _test_period_first_week_share() -> float:
+    """The share of the global temporal split's test ratings given in the rater's first 7 days."""
+    from helpers.data import global_temporal_split
+
+    ratings = standard_split().ratings
+    _, test = global_temporal_split(ratings)
+    return float(_first_week(ratings)[test.index].mean())
+
+
+def _first_week_mistakes():
+    from helpers.data import global_temporal_split
+
+    ratings = standard_split().ratings
+    train, test = global_temporal_split(ratings)
+    first_week = _first_week(ratings)
+    yield float(first_week.mean()), "that is the share over all ratings: take the test period only."
+    yield (float(first_week[train.index].mean()),
+           "that is the training period: the test period is at or after the cut-off.")
+    yield (1 - _test_period_first_week_share(),
+           "that is the share by users who came back later (grey): the question asks for blue.")
+    yield 100 * _test_period_first_week_share(), "that looks like a percentage: give a fraction between 0 and 1."
 
 
 q1 = Exercise(
-    "Exercise 1 (density)",
-    ('Filled cells over all cells: how many cells does a users × movies matrix have?',
-               "Density = number of ratings / (number of users × number of movies). A fraction, not a percentage."),
-    expected=_density,
-    mistakes=_density_mistakes,
-    praise="About 6 % of the matrix is known: MF has to fill in the other 94 %.",
+    "Exercise 1 (a density function)",
+    ("Filled cells over all cells, for the frame you are given: how many rows, and how many "
+     "distinct users and movies does it have?",
+     "len(frame) over (the number of distinct user_ids × the number of distinct item_ids): "
+     "Series.nunique() counts distinct values. A fraction, not a percentage."),
+    test=_test_density,
+    praise="One function for any table of ratings: the whole matrix, a split's train, or a user's "
+           "own file. Counting distinct ids (never the largest id) is what makes it work on all.",
 )
 q2 = Exercise(
     "Exercise 2 (heavy users)",
@@ -119,18 +184,25 @@ q3 = Exercise(
     praise="Enough ratings make a mean trustworthy; a 5.0 from one viewer does not.",
 )
 q4 = Exercise(
-    "Exercise 4 (index of Star Wars)",
-    ("item_index is the encoding's 0-based position, not the MovieLens item_id: you need both steps, title → id → index.",
-               "Find Star Wars' item_id in `movies`, then ask the encoding: encoding.item_index(...)."),
-    expected=_star_wars_index,
-    mistakes=_star_wars_mistakes,
-    praise="That row of the item embedding table will hold Star Wars.",
+    "Exercise 4 (a split for next week)",
+    ("A deployed recommender is trained on everything up to today. Which ratings does a random "
+     "split train on?",
+     "Section 4's last table counts the random split's training ratings given at or after the "
+     "global cut-off, and its test users unseen in training."),
+    test=_test_split_diagnosis,
+    praise="A random split measures filling in the matrix among users and movies the model "
+           "knows; for 'what will people rate next', train on the past only: the global temporal "
+           "split.",
 )
 q5 = Exercise(
-    "Exercise 5 (temporal split, unseen movies)",
-    ('The split helpers already count what is in the test set and not in train: look at what split_report returns.',
-               "temporal_split(ratings), then split_report(train, test) and read 'test_items_unseen'."),
-    expected=_temporal_unseen_items,
-    mistakes=_temporal_unseen_mistakes,
-    praise="New movies appear over time: a temporal split meets more of them than a random one.",
+    "Exercise 5 (who rates in the test period?)",
+    ("Look right of the dashed line in the weekly chart: mostly blue or mostly grey? Then count "
+     "only the ratings at or after the cut-off.",
+     "in_first_week is True for ratings given in the rater's first 7 days; select the rows of "
+     "encoded whose timestamp is at or after cutoff, and take the mean of in_first_week there."),
+    expected=_test_period_first_week_share,
+    mistakes=_first_week_mistakes,
+    praise="Most of the test period's ratings come from people in their first week: a model "
+           "trained before the cut-off meets mostly strangers, as the global split's unseen test "
+           "users said.",
 )
