@@ -87,3 +87,23 @@ def test_each_notebook_has_four_checked_exercises_with_hints_in_steps(path):
     for number, exercise in checked.items():
         assert f"exercises.q{number}.check(" in cells, f"{path.name}: exercise {number} has no cell"
         assert len(exercise.hints) >= 2, f"{path.name}: exercise {number} has one hint, not steps"
+
+
+EXERCISE_KINDS = ("*Predict, then verify.*", "*Build.*", "*Diagnose.*", "*Interpret.*")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_each_exercise_names_its_kind_and_the_kinds_are_mixed(path):
+    """Each checked exercise's prompt (the markdown above its cell) names its kind, and a notebook
+    mixes at least three of the four (CONTRIBUTING: what an exercise must do)."""
+    prompt, kinds = "", {}
+    for cell in read_notebook(path).cells:
+        if cell.cell_type == "markdown":
+            prompt = cell.source
+            continue
+        found = re.search(r"\bexercises\.q(\d+)\.check\(", cell.source)
+        if found:
+            named = [kind for kind in EXERCISE_KINDS if kind in prompt]
+            assert len(named) == 1, f"{path.name}: exercise {found.group(1)} names {named or 'no kind'}"
+            kinds[found.group(1)] = named[0]
+    assert len(set(kinds.values())) >= 3, f"{path.name}: only {sorted(set(kinds.values()))}"
