@@ -21,9 +21,9 @@ MISTAKES = [
     (2, {"(len(stars) + 15)": "len(stars)"}, "λ = 0"),
     (2, {"(len(stars) + 15)": "(len(stars) + 10)"}, "λ = 10"),
     (2, {" - biases.item_bias_[items]": ""}, "item biases in"),
-    (3, {"(item_factors == 0).mean()": "(item_factors == 0).sum()"}, "a count"),
+    (3, {"(user_factors == 0).mean()": "(user_factors == 0).sum()"}, "a count"),
     (3, {"== 0": "!= 0"}, "not zero"),
-    (3, {"_, item_factors = factor_matrices": "item_factors, _ = factor_matrices"}, "user factors"),
+    (3, {"user_factors, _ = factor_matrices": "_, user_factors = factor_matrices"}, "movies' share"),
     (4, {'answer = "b"': 'answer = "d"'}, "is a leak"),
     (4, {'answer = "b"': 'answer = "c"'}, "solver is not the problem"),
 ]

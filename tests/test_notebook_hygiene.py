@@ -58,7 +58,15 @@ def test_structure_follows_the_style(path):
     headings = [line for text in markdown for line in text.splitlines() if line.startswith("## ")]
     for required in ("## Setup", "## Summary", "## Exercises", "## Solutions"):
         assert any(h.startswith(required) for h in headings), f"{path.name}: no '{required}'"
-    assert any("<details>" in text for text in markdown), f"{path.name}: solutions not hidden"
+    solution_headings = [c for c in cells if c["cell_type"] == "markdown"
+                         and "solution" in c["metadata"].get("tags", [])
+                         and "".join(c["source"]).startswith("### Solution ")]
+    assert solution_headings, f"{path.name}: no '### Solution N' cell tagged 'solution'"
+    assert all(c["metadata"].get("jp-MarkdownHeadingCollapsed") for c in solution_headings), (
+        f"{path.name}: a solution heading is not collapsed (hidden until the learner opens it)")
+    for c in cells:
+        if c["cell_type"] == "code" and "solution" in c["metadata"].get("tags", []):
+            assert c["metadata"].get("jupyter", {}).get("source_hidden"), f"{path.name}: solution code shown"
     assert path.stat().st_size < 3_000_000, f"{path.name} is over 3 MB: shrink its figures"
 
 
@@ -98,6 +106,8 @@ def test_each_exercise_names_its_kind_and_the_kinds_are_mixed(path):
     mixes at least three of the four (CONTRIBUTING: what an exercise must do)."""
     prompt, kinds = "", {}
     for cell in read_notebook(path).cells:
+        if "solution" in cell.metadata.get("tags", []):
+            continue
         if cell.cell_type == "markdown":
             prompt = cell.source
             continue

@@ -1,4 +1,5 @@
-"""The notebooks read as one series: linked headers, and exercises that each have a solution.
+"""The notebooks read as one series: linked headers, and exercises that each have a solution
+(a code cell tagged ``solution``, under a collapsed ``### Solution N`` heading).
 
 Complements tests/test_notebook_hygiene.py (structure of one notebook) and tests/test_readme.py
 (the header rows the route table is built from) with what holds across notebooks.
@@ -12,7 +13,7 @@ import nbformat
 import pytest
 
 from conftest import NOTEBOOKS
-from tools.notebook_tools import DETAILS
+from tools.notebook_tools import is_solution
 
 CHECK = re.compile(r"\bexercises\.(q\d+)\.check\(")
 
@@ -25,13 +26,9 @@ def cells(path):
     return nbformat.read(path, as_version=4).cells
 
 
-def test_the_patterns_find_exactly_the_checks_and_the_solution_blocks():
+def test_the_pattern_finds_exactly_the_checks():
     code = "exercises.q1.check(a)\nexercises.q10.check(b)\nmy_exercises.q2.check(c)\nexercises.q3.hint()"
     assert CHECK.findall(code) == ["q1", "q10"]  # not another object's q2, not a hint
-    markdown = ("Try q4.\n<details><summary>Solution 4</summary>\n\n```python\nexercises.q4.check(x)\n"
-                "```\n</details>\nexercises.q5.check(y)\n<DETAILS open>exercises.q6.check(z)</DETAILS>")
-    solutions = "\n".join(DETAILS.findall(markdown))
-    assert CHECK.findall(solutions) == ["q4", "q6"]  # q5 stands outside any block
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -52,9 +49,9 @@ def test_every_exercise_has_a_solution_and_its_own_checker(path):
     assert imports == {f"nb{number(path)}"}, (
         f"{path.name}: import the checkers as `from helpers.exercises import nb{number(path)} "
         f"as exercises` (found {sorted(imports) or 'none'})")
-    asked = CHECK.findall(code)
-    solutions = "\n".join(block for c in sources if c.cell_type == "markdown"
-                          for block in DETAILS.findall(c.source))
+    asked = CHECK.findall("\n".join(c.source for c in sources
+                                    if c.cell_type == "code" and not is_solution(c)))
+    solutions = "\n".join(c.source for c in sources if c.cell_type == "code" and is_solution(c))
     solved = CHECK.findall(solutions)
     assert asked, f"{path.name}: no exercise calls exercises.qN.check(...)"
     assert sorted(set(asked)) == sorted(set(solved)), (

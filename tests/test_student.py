@@ -15,17 +15,21 @@ import nbformat
 import pytest
 
 from tools import student
-from tools.notebook_tools import DETAILS, NOTEBOOKS, NOTEBOOKS_DIR
+from tools.notebook_tools import DETAILS, NOTEBOOKS, NOTEBOOKS_DIR, is_solution
 
 TAGS = re.compile(r"<summary>.*?</summary>|</?details[^>]*>", re.DOTALL | re.IGNORECASE)
 FENCE = re.compile(r"^```\w*$")
 
 
 def hidden_lines(notebook) -> set[str]:
-    """Every non-blank line inside a <details> block, markup and code fences aside."""
+    """Every non-blank line of a solution cell or inside a <details> block, markup and code
+    fences aside."""
     lines = set()
     for cell in notebook.cells:
-        if cell.cell_type == "markdown":
+        if is_solution(cell):
+            lines |= {line.strip() for line in cell.source.splitlines()
+                      if line.strip() and not line.strip().startswith("### Solution")}
+        elif cell.cell_type == "markdown":
             for block in DETAILS.findall(cell.source):
                 lines |= {line.strip() for line in TAGS.sub("\n", block).splitlines()
                           if line.strip() and not FENCE.match(line.strip())}
@@ -37,6 +41,8 @@ def solution_lines(notebook) -> set[str]:
     (``exercises.q1.check(answer)`` is in the exercise cell too, so it is not a leak)."""
     visible = set()
     for cell in notebook.cells:
+        if is_solution(cell):
+            continue
         text = DETAILS.sub("", cell.source) if cell.cell_type == "markdown" else cell.source
         visible |= {line.strip() for line in text.splitlines()}
     return {line for line in hidden_lines(notebook) if line not in visible}
@@ -72,7 +78,8 @@ def test_no_outputs_and_no_solutions(path, student_dir):
             assert cell.outputs == [] and cell.execution_count is None, cell.source[:80]
         assert "<details" not in cell.source.lower(), f"a <details> block is left: {cell.source[:80]}"
     leaks = solution_lines(source)
-    assert leaks, f"{path.name}: found no solution lines in <details> blocks to check against"
+    assert leaks, f"{path.name}: found no solution lines to check against"
+    assert not any(is_solution(cell) for cell in copy.cells), f"{path.name}: a solution cell is left"
     copy_lines = {line.strip() for line in all_text(copy).splitlines()}
     leaked = sorted(leaks & copy_lines)
     assert not leaked, f"{path.name}: solution text in the student copy: {leaked[:5]}"
@@ -85,7 +92,7 @@ def test_everything_but_the_solutions_is_kept(path, student_dir):
     section = student.solutions_section(source.cells)
     taught = [c.source for i, c in enumerate(source.cells) if c.cell_type == "code" and i not in section]
     assert [c.source for c in copy.cells if c.cell_type == "code"] == taught
-    headings = [line for cell in source.cells if cell.cell_type == "markdown"
+    headings = [line for cell in source.cells if cell.cell_type == "markdown" and not is_solution(cell)
                 for line in DETAILS.sub("", cell.source).splitlines() if re.match(r"#{1,6} ", line)]
     copy_text = all_text(copy)
     assert all(heading in copy_text for heading in headings), "a heading went missing"
@@ -94,29 +101,35 @@ def test_everything_but_the_solutions_is_kept(path, student_dir):
 
 def test_a_hand_made_notebook_loses_exactly_its_solutions():
     new_markdown, new_code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+
+    def solution(cell):
+        cell.metadata["tags"] = ["solution"]
+        return cell
+
     notebook = nbformat.v4.new_notebook(cells=[
         new_markdown("# 99 · Test\n\n## 1. Teach\n\n<details><summary>Aside</summary>secret aside"
                      "</details>\n\nkept prose"),
         new_code("x = 1"),
         new_markdown("## Exercises\n\n**1.** Say 2."),
         new_code("answer = ...  # your code here"),
-        new_markdown("## Solutions\n\nTry first.\n\n<details><summary>Solution 1</summary>\n\n"
-                     "```python\nanswer = 2  # solution-one\n```\n</details>\n\nNext: [02](02.ipynb)"),
-        new_code("answer = 2  # a solution as code"),
-        new_markdown("<details><summary>Solution 2</summary>more</details>"),
+        new_markdown("## Solutions\n\nTry first."),
+        solution(new_markdown("### Solution 1")),
+        solution(new_code("answer = 2  # solution-one")),
+        solution(new_markdown("Because two.")),
+        new_code("answer = 3  # an untagged code cell in the section"),
         new_markdown("## Appendix\n\nkept"),
     ])
     notebook.cells[1].outputs = [nbformat.v4.new_output("stream", text="1")]
     notebook.cells[1].execution_count = 1
     copy = student.student_notebook(notebook)
     text = all_text(copy)
-    assert "solution-one" not in text and "a solution as code" not in text and "more" not in text
-    assert "secret aside" not in text and "Try first" not in text
-    assert "kept prose" in text and "Next: [02](02.ipynb)" in text and "## Appendix" in text
+    assert "solution-one" not in text and "Because two" not in text and "untagged" not in text
+    assert "secret aside" not in text and "Try first" not in text and "### Solution 1" not in text
+    assert "kept prose" in text and "## Appendix" in text and student.SOLUTIONS_NOTE in text
     assert copy.cells[1].outputs == [] and copy.cells[1].execution_count is None
     assert len(copy.cells) == 6
     assert notebook.cells[1].outputs, "the original notebook must stay untouched"
-    assert solution_lines(notebook) == {"answer = 2  # solution-one", "secret aside", "more"}
+    assert solution_lines(notebook) == {"answer = 2  # solution-one", "Because two.", "secret aside"}
 
 
 def test_no_notebooks_is_a_clear_error(tmp_path):

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from tools import student, teacher
-from tools.notebook_tools import NOTEBOOKS, NOTEBOOKS_DIR
+from tools.notebook_tools import NOTEBOOKS, NOTEBOOKS_DIR, is_solution
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +60,8 @@ def test_the_teachers_copy_holds_every_answer_under_its_question_and_keeps_the_o
     outputs = [c.outputs for c in copy.cells if c.cell_type == "code"]
     assert outputs == [c.outputs for c in source.cells if c.cell_type == "code"]
     assert text_of(teacher_dir / path.name).count("<details") == text_of(path).count("<details")
+    solutions = [c.source for c in source.cells if is_solution(c)]
+    assert solutions and [c.source for c in copy.cells if is_solution(c)] == solutions
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

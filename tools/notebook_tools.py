@@ -4,8 +4,10 @@
   another folder, such as a student copy);
 - ``read`` and ``write`` a notebook (nbformat, version 4), ``clear_outputs`` of a notebook or
   ``clear_cell`` of one cell (outputs, execution count and the metadata a run leaves);
-- ``DETAILS``, the one pattern of a hidden ``<details>…</details>`` block, and ``solutions``, the
-  code of each ``<details><summary>Solution N</summary>`` block of a notebook;
+- ``DETAILS``, the one pattern of a hidden ``<details>…</details>`` block (an aside);
+- ``is_solution``, whether a cell belongs to a solution (tagged ``solution``: the collapsed
+  ``### Solution N`` heading, its code cell, its explanation), and ``solutions``, the code of
+  each solution of a notebook by N;
 - ``tagged_cells``, the cells whose ``metadata.tags`` carry a tag (``figure:learning_curves``),
   ``first_png`` of a cell, and ``saved_module``, the helpers module a ``# Saved in helpers/…``
   cell shows;
@@ -25,16 +27,18 @@ import nbformat
 from helpers.records import MIME, read_records
 
 __all__ = ["DETAILS", "MIME", "NOTEBOOK_GLOB", "NOTEBOOKS", "NOTEBOOKS_DIR", "ROOT", "SAVED_IN",
-           "SOLUTION", "clear_cell", "clear_outputs", "first_png", "read", "read_records",
-           "run_solution", "saved_module", "series_notebooks", "solutions", "tagged_cells", "write"]
+           "SOLUTION_HEADING", "SOLUTION_TAG", "clear_cell", "clear_outputs", "first_png",
+           "is_solution", "read", "read_records", "run_solution", "saved_module",
+           "series_notebooks", "solutions", "tagged_cells", "write"]
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS_DIR = ROOT / "notebooks"
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 # a hidden block and the blanks after it, so that removing it leaves no empty line behind
 DETAILS = re.compile(r"<details\b.*?</details>[ \t]*\n?", re.DOTALL | re.IGNORECASE)
-# inside a hidden block: the code of solution N
-SOLUTION = re.compile(r"<summary>Solution (\d+)</summary>\s*```python\n(.*?)```", re.DOTALL)
+# a solution's cells carry this tag; its heading reads "### Solution N" and starts collapsed
+SOLUTION_TAG = "solution"
+SOLUTION_HEADING = re.compile(r"^### Solution (\d+)\b")
 SAVED_IN = re.compile(r"^# Saved in helpers/(?P<module>[\w/]+)\.py\s*$")
 VOLATILE_METADATA = ("execution", "collapsed", "scrolled")
 
@@ -71,16 +75,29 @@ def clear_outputs(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return notebook
 
 
+def is_solution(cell: nbformat.NotebookNode) -> bool:
+    """True for a cell of a solution: tagged ``solution`` (the student copy drops these)."""
+    return SOLUTION_TAG in cell.get("metadata", {}).get("tags", [])
+
+
 def solutions(notebook: Path | nbformat.NotebookNode) -> dict[int, str]:
-    """The code of each hidden ``<details><summary>Solution N</summary>`` block, by N."""
+    """The code of each solution, by N: the ``solution``-tagged code cells under each tagged
+    ``### Solution N`` heading (joined, when a solution has more than one)."""
     if not isinstance(notebook, dict):
         notebook = read(notebook)
-    found = {}
+    found: dict[int, list[str]] = {}
+    number = None
     for cell in notebook.cells:
-        if cell.cell_type == "markdown":
-            for block in DETAILS.findall(cell.source):
-                found.update((int(number), code) for number, code in SOLUTION.findall(block))
-    return found
+        if not is_solution(cell):
+            continue
+        heading = SOLUTION_HEADING.match(cell.source) if cell.cell_type == "markdown" else None
+        if heading:
+            number = int(heading.group(1))
+        elif cell.cell_type == "code":
+            if number is None:
+                raise ValueError(f"a solution cell before any '### Solution N' heading: {cell.source[:60]!r}")
+            found.setdefault(number, []).append(cell.source.rstrip("\n") + "\n")
+    return {number: "\n".join(parts) for number, parts in found.items()}
 
 
 def tagged_cells(notebook: nbformat.NotebookNode, prefix: str) -> list[tuple[str, nbformat.NotebookNode]]:

@@ -3,8 +3,8 @@
     reading and running = prose words / 140 + code lines / 8   (minutes, rounded to 5)
     exercises           = 6 minutes per exercise                (rounded to 5)
 
-Prose words are counted in the markdown cells outside the hidden solutions, a formula counting
-as one word; code lines are the non-blank, non-comment lines of the code cells. 140 words a
+Prose words are counted in the markdown cells outside the solutions and the hidden asides, a
+formula counting as one word; code lines are the non-blank, non-comment lines of the code cells. 140 words a
 minute is a careful reading pace for technical prose with equations, and 8 lines a minute leaves
 time to read a cell, run it and look at its output. Calibration: a reviewer's reading of the
 series' first notebook 02 (the classic model and its improvements in one notebook: 3,645 words,
@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from tools import notebook_tools
-from tools.notebook_tools import DETAILS, NOTEBOOKS, read
+from tools.notebook_tools import DETAILS, NOTEBOOKS, is_solution, read
 
 WORDS_PER_MINUTE, CODE_LINES_PER_MINUTE, MINUTES_PER_EXERCISE = 140, 8, 6
 TIME_ROW = re.compile(r"^\| \*\*Time\*\* \|.*\|$", re.MULTILINE)
@@ -35,6 +35,8 @@ def counts(path: Path) -> tuple[int, int, int]:
     """(prose words, code lines, exercises) of a notebook, as the formula counts them."""
     words = code = exercises = 0
     for cell in read(path).cells:
+        if is_solution(cell):  # hidden until the learner has tried: not part of the reading
+            continue
         if cell.cell_type == "markdown":
             prose = DETAILS.sub(" ", cell.source)
             prose = re.sub(r"\$\$.*?\$\$|\$[^$]*\$", " formula ", prose, flags=re.DOTALL)

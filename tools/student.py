@@ -5,9 +5,9 @@
 
 For each ``notebooks/NN_*.ipynb`` the copy has
 - no outputs and no execution counts (learners see only what they run themselves);
-- no solutions: every ``<details>…</details>`` block is removed wherever it is, and the
-  ``## Solutions`` section keeps only its heading, a note for the learner and whatever follows
-  the last solution in that cell (the link to the next notebook); code cells in that section go.
+- no solutions: every cell tagged ``solution`` (each solution's heading, code and explanation)
+  and every code cell of the ``## Solutions`` section goes, the section keeping only its heading
+  and a note for the learner; every ``<details>…</details>`` block (an aside) is removed too.
 ``build/student/README.md`` says how to use the copies, followed by the series route and glossary
 (``notebooks/README.md`` without its ``<!-- teachers:start -->…<!-- teachers:end -->`` parts), so
 the notebooks' links to ``README.md#…`` keep working.
@@ -28,6 +28,7 @@ from tools.notebook_tools import (
     NOTEBOOKS_DIR,
     ROOT,
     clear_cell,
+    is_solution,
     read,
     series_notebooks,
     write,
@@ -96,6 +97,8 @@ def student_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     cells = []
     for index, cell in enumerate(notebook.cells):
         in_solutions = index in section
+        if is_solution(cell):
+            continue
         if cell.cell_type == "code":
             if in_solutions:
                 continue

@@ -95,17 +95,19 @@ def _nonneg_factors(model) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _nonneg_zero_share(model) -> float:
-    return float((_nonneg_factors(model)[1] == 0).mean())
+    """The share of the non-negative model's *user*-factor entries that are exactly 0 (section 2's
+    table prints the movies' share, so the exercise asks for the users')."""
+    return float((_nonneg_factors(model)[0] == 0).mean())
 
 
 def _zero_share_mistakes(model):
     user_factors, item_factors = _nonneg_factors(model)
-    yield int((item_factors == 0).sum()), "that is a count: divide by the number of entries (.mean())."
+    yield int((user_factors == 0).sum()), "that is a count: divide by the number of entries (.mean())."
     yield 100 * _nonneg_zero_share(model), "that looks like a percentage: give a fraction between 0 and 1."
-    yield (float((item_factors != 0).mean()),
+    yield (float((user_factors != 0).mean()),
            "that is the share of entries that are not zero: compare with == 0.")
-    yield (float((user_factors == 0).mean()),
-           "that is the share in the user factors: factor_matrices returns (users, items).")
+    yield (float((item_factors == 0).mean()),
+           "that is the movies' share, section 2's table: factor_matrices returns (users, items).")
 
 
 q1 = Exercise(
@@ -131,15 +133,16 @@ q2 = Exercise(
 
 q3 = Exercise(
     title="Exercise 3",
-    hint_text=('A share of entries: a mean of a boolean array over all movies × factors — of the item factors, not the user factors.',
-               "factor_matrices(model) returns (user factors, item factors); compare the item "
-              "factors with 0 and take the mean of the boolean array."),
+    hint_text=("A share of entries: a mean of a boolean array over all users × factors, of the "
+               "user factors this time.",
+               "factor_matrices(model) returns (user factors, item factors); compare the user "
+               "factors with 0 and take the mean of the boolean array."),
     expected=_nonneg_zero_share,
     mistakes=_zero_share_mistakes,
     needs=("model",),
     rel_tol=1e-2,
-    praise="Exact zeros are what the projection gives and softplus cannot: each movie uses only "
-           "some of the parts.",
+    praise="Compare with the movies' share in section 2's table: on both sides each vector uses "
+           "only some of the parts, exact zeros that the projection gives and softplus cannot.",
 )
 
 

@@ -156,6 +156,53 @@ def uncovered(module: ModuleType, solutions: dict[int, str], mistakes: list[Mist
     return {what: sorted(which) for what, which in found.items() if which}
 
 
+def printed_above(notebook: Path, number: int) -> str:
+    """Every text the committed ``notebook`` shows in the outputs of the code cells above exercise
+    ``number``'s cell (its prose is not searched: numbers in prose come from these outputs)."""
+    shown = []
+    for cell in notebook_tools.read(notebook).cells:
+        if cell.cell_type != "code":
+            continue
+        if re.search(rf"\bexercises\.q{number}\.check\(", cell.source):
+            return "\n".join(shown)
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            shown += [output.get("text", ""), data.get("text/plain", ""), data.get("text/html", "")]
+    raise LookupError(f"{notebook.name} has no cell that calls exercises.q{number}.check(...)")
+
+
+def answer_forms(answer: Any) -> set[str]:
+    """How a notebook would print ``answer`` if it gave it away: a number to 3 and 4 decimals and
+    as a percentage, a whole number of 10 or more (with and without thousands commas), or each of
+    up to five such numbers; the test looks for each as a whole number in the outputs. Words and
+    letters, and one-digit numbers that print everywhere, are not searched."""
+    import numbers
+
+    import numpy as np
+
+    if isinstance(answer, (str, bytes)) or answer is None:
+        return set()
+    if isinstance(answer, numbers.Integral) or (isinstance(answer, float) and float(answer).is_integer()
+                                                and abs(answer) >= 1000):
+        value = int(answer)
+        return {f"{value:,}", str(value)} if abs(value) >= 10 else set()
+    if isinstance(answer, numbers.Real):
+        value = float(answer)
+        if not np.isfinite(value) or abs(value) < 0.01:
+            return set()
+        forms = {f"{value:.4f}"} | ({f"{value:.3f}"} if abs(value) >= 0.1 else set())
+        if 0 < value < 1:
+            forms.add(f"{100 * value:.1f}%")
+        return forms
+    try:
+        values = np.asarray(answer, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        return set()
+    if values.size > 5:
+        return set()
+    return set().union(*(answer_forms(float(value)) for value in values)) if values.size else set()
+
+
 @cache
 def notebook_of(module: ModuleType) -> Path:
     """The notebook whose exercises ``module`` checks: ``nb05`` checks ``notebooks/05_*.ipynb``."""
@@ -212,11 +259,18 @@ class NotebookExercises:
         feedback = capsys.readouterr().out
         assert passed == case.passes, f"exercise {case.number}: {feedback}"
         assert case.named in feedback, f"the feedback does not name {case.named!r}: {feedback}"
+        if case.passes:  # the answer the solution gives is printed nowhere above the exercise
+            shown = printed_above(self.notebook, case.number)
+            leaked = [form for form in answer_forms(answer)
+                      if re.search(rf"(?<![\d.,]){re.escape(form)}(?![\d])", shown)]
+            assert not leaked, (f"exercise {case.number}'s answer is printed above it as "
+                                f"{leaked}: ask for something the notebook does not show")
 
     def test_exercise_cells_print_their_stored_prompts(self, namespace, capsys) -> None:
         """Each exercise cell, still holding ``...``, prints what the committed notebook shows."""
         cells = [cell for cell in notebook_tools.read(self.notebook).cells
-                 if cell.cell_type == "code" and CHECK_CALL.search(cell.source)]
+                 if cell.cell_type == "code" and CHECK_CALL.search(cell.source)
+                 and not notebook_tools.is_solution(cell)]
         assert cells, f"{self.notebook.name} has no cell that calls exercises.qN.check(...)"
         for cell in cells:
             self.run_solution(cell.source, namespace)
