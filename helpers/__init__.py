@@ -16,6 +16,7 @@ Each module holds what one topic teaches; a notebook shows the code (cells that 
 - ``helpers.autoencoder``  the ranking autoencoder (Mult-DAE) over each user's rated movies, ``DAE_CONFIG``
 - ``helpers.recommend``    embeddings, top-n lists, similar movies, folding in a new user (05, 06)
 - ``helpers.nonnegative``  MF with non-negative or softplus factors, ``FACTOR_CONFIG`` (06)
+- ``helpers.try_it``       try it on yourself: your ratings folded in, what drove each pick, the panel (06)
 - ``helpers.plotting``     the series' plot style and colours (all notebooks)
 - ``helpers.records``      ``record``/``read_records``: the values tests hold the notebooks' claims to
 - ``helpers.checks``       input checks and ``configure``: utilities the lessons call but do not teach

@@ -9,6 +9,11 @@ that every figure rendered as an image, and that the prose rendered (MathJax typ
 formula, every image loaded), and saves a screenshot to ``build/screenshots/NN_name.png``. This
 is also the check that the student copies run top to bottom; nbval runs the full notebooks.
 
+A notebook with an interactive part is then driven in the same session, while its kernel is still
+up (``INTERACTIONS``): notebook 06's try-it panel gets a title typed into its search box, three
+movies rated, and its recommendation list must appear after the first rating and change after
+each later one (screenshot ``build/screenshots/06_try_it_panel.png``).
+
 Needs Debian's Chromium (``/usr/bin/chromium``; ``MF_SERIES_CHROMIUM`` names another binary).
 Without it the test is skipped, saying how to install it, except under CI (``CI=true``), where
 ``make setup`` installs it and a missing browser fails the test.
@@ -89,6 +94,47 @@ PAGE_STATE = """([stderr, images]) => ({
         .filter((p) => /\\[\\d+\\]/.test(p.textContent)).length,
     dialogs: [...document.querySelectorAll(".jp-Dialog")].map((d) => d.innerText.slice(0, 200)),
 })"""
+
+
+def drive_try_it_panel(page, screenshot: Path) -> None:
+    """Notebook 06's try-it panel (helpers.try_it), as a learner uses it: type part of a title,
+    pick the movie, choose its stars, press Rate; three times. The list must appear after the first
+    rating (the popularity list gives way to the fold-in's) and change after each later one."""
+    from playwright.sync_api import expect
+
+    panel = page.locator(".try-it-panel")
+    try:
+        panel.wait_for(timeout=30_000)
+    except PlaywrightTimeout:
+        pytest.fail("notebook 06: the try-it panel did not render as widgets (is jupyterlab_widgets "
+                    "installed in .venv? `make setup`)")
+    panel.scroll_into_view_if_needed()
+    heading, table = page.locator(".try-it-heading"), page.locator(".try-it-recommendations table")
+    expect(heading).to_contain_text("No ratings yet", timeout=10_000)
+    shown = table.inner_text()  # the popularity list, before any rating
+    for count, (query, movie, stars) in enumerate((("star wars", "Star Wars (1977)", 5),
+                                                   ("farg", "Fargo (1996)", 2),
+                                                   ("toy sto", "Toy Story (1995)", 4)), start=1):
+        page.locator(".try-it-search input").fill(query)
+        results = page.locator(".try-it-results select")
+        expect(results).to_contain_text(movie, timeout=20_000)  # the kernel answered the search
+        results.select_option(label=movie)
+        page.locator(".try-it-stars button", has_text=f"{stars} ★").click()
+        page.locator("button.try-it-rate").click()
+        expect(heading).to_contain_text(f"over {count} rating", timeout=20_000)
+        expect(page.locator(".try-it-ratings option")).to_have_count(count)
+        expect(page.locator(".try-it-recommendations tbody tr")).to_have_count(10)
+        expect(table).not_to_have_text(shown, timeout=20_000)  # the list changed
+        shown = table.inner_text()
+        rated = page.locator(".try-it-ratings").inner_text().replace("\xa0", " ")  # Select: nbsp
+        assert f"{movie} · {stars} ★" in rated, rated
+    message = page.locator(".try-it-message").inner_text().strip()
+    assert not message, f"notebook 06: the try-it panel shows a message after rating: {message}"
+    panel.screenshot(path=str(screenshot.with_name("06_try_it_panel.png")))
+
+
+# a notebook's interactive part, driven after its run while the kernel is up
+INTERACTIONS = {"06_nonnegative_and_cold_start.ipynb": drive_try_it_panel}
 
 
 def require_browser() -> None:
@@ -198,6 +244,12 @@ def test_notebook_runs_in_jupyterlab(path, lab, browser):
         except PlaywrightTimeout:
             broken = page.evaluate(BROKEN_MARKDOWN)
             pytest.fail(f"{path.name}: the prose does not render:\n" + "\n".join(broken))
+        if path.name in INTERACTIONS:
+            start = time.perf_counter()
+            INTERACTIONS[path.name](page, screenshot)
+            errors = page.evaluate(PAGE_STATE, [STDERR, IMAGES])["errors"]
+            assert not errors, f"{path.name} shows an error after its interaction:\n" + "\n---\n".join(errors)
+            print(f"{path.name}: interaction checked in {time.perf_counter() - start:.1f} s")
         if expected_figures:
             page.locator(IMAGES).first.scroll_into_view_if_needed()
     finally:

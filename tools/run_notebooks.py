@@ -6,6 +6,11 @@
 
 Without paths it runs the series (``tools.notebook_tools.NOTEBOOKS``). Each notebook runs in a fresh kernel from its own folder, as "Restart Kernel and Run All" would.
 A summary line per notebook gives its time; the exit code is 1 if any notebook failed.
+
+Widgets (notebook 06's try-it panel) are stored as their ``text/plain`` sentence only: a widget's
+view points to a model that lives in the kernel that ran it (a random id), so a stored view would
+show as "model not found" or as a dead copy; the sentence says to run the cell. No widget state
+is written into the notebook's metadata either.
 """
 
 from __future__ import annotations
@@ -24,17 +29,28 @@ from nbconvert import HTMLExporter
 
 from tools.notebook_tools import NOTEBOOKS, read, write
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def drop_widget_views(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Keep a widget's ``text/plain`` in each output and drop its view (and any widget state)."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            output.get("data", {}).pop(WIDGET_VIEW, None)
+    notebook.metadata.pop("widgets", None)
+    return notebook
+
 
 def execute(path: Path, timeout: int = 600) -> tuple[nbformat.NotebookNode, float]:
     notebook = read(path)
     # local sockets in a temporary folder rather than TCP: nothing listens on the network
     with tempfile.TemporaryDirectory() as sockets:
         kernel = KernelManager(kernel_name="python3", transport="ipc", ip=f"{sockets}/kernel")
-        client = NotebookClient(notebook, km=kernel, timeout=timeout,
+        client = NotebookClient(notebook, km=kernel, timeout=timeout, store_widget_state=False,
                                 resources={"metadata": {"path": str(path.parent)}})
         start = time.perf_counter()
         client.execute(cleanup_kc=True)  # shut the kernel down: we passed our own manager
-        return notebook, time.perf_counter() - start
+        return drop_widget_views(notebook), time.perf_counter() - start
 
 
 def main(argv: list[str] | None = None) -> int:

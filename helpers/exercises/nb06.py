@@ -165,7 +165,7 @@ def _fold_in_diagnosis(answer) -> str | None:
         "b": None,
         "c": "the ridge solution is the exact minimum of the same loss Adam would minimise: the "
              "solver is not the problem. Which ratings are scored?",
-        "d": "using every rating to solve and then scoring the same ratings is a leak: section 4.5 "
+        "d": "using every rating to solve and then scoring the same ratings is a leak: section 4.6 "
              "reveals some ratings and scores the others.",
     }[answer.strip().lower()]
 
@@ -173,7 +173,7 @@ def _fold_in_diagnosis(answer) -> str | None:
 q4 = Exercise(
     title="Exercise 4",
     hint_text=("Ask which of the user's ratings the fold-in saw, and which the error is computed on.",
-               "Section 4.5 splits each held-out user's ratings in two: revealed ones to fold in, "
+               "Section 4.6 splits each held-out user's ratings in two: revealed ones to fold in, "
                "the rest to score."),
     test=_fold_in_diagnosis,
     praise="An error on the ratings a model was fitted to measures fit, not prediction: with as "
