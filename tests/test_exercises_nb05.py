@@ -17,7 +17,7 @@ item_embeddings = extract_embeddings(ranking_model)["item_embeddings"]
 unit = item_embeddings / np.linalg.norm(item_embeddings, axis=1, keepdims=True)
 cosine = unit @ unit[encoding.item_index([item_id_of(movies, "Fargo")])[0]]
 answer = movies.set_index("item_id").loc[encoding.item_ids[np.argmax(cosine)], "title"]
-exercises.q2.check(answer, model=ranking_model)
+exercises.q2.check(answer, model=ranking_model, rating_model=rating_model)
 '''
 MISTAKES = [
     (1, NO_MASK, "already rated"),
@@ -26,6 +26,7 @@ MISTAKES = [
     (1, {"row = encoding.user_index([42])[0]": "row = 42"}, "user index 42"),
     (1, {".tolist()\n": ".tolist()\nanswer = sorted(answer)\n"}, "right order"),
     (2, NEAREST_BY_HAND, "Fargo itself"),
+    (2, {"extract_embeddings(ranking_model)": "extract_embeddings(rating_model)"}, "rating model's nearest"),
     (3, {'answer = "b"': 'answer = "a"'}, "more precise about what"),
     (3, {'answer = "b"': 'answer = "c"'}, "removes each user's train movies"),
     (3, {'answer = "b"': 'answer = "d"'}, "the metric is not the problem"),
@@ -42,9 +43,9 @@ class TestExercises(NotebookExercises):
     mistakes = MISTAKES
 
     def computed(self) -> dict:
-        """The learner's ranking model (trained the way the notebook does, seeded); the rating model
-        and the score matrices are left out: no solution uses them."""
-        return {"ranking_model": reference_ranking_model()}
+        """The learner's two models (trained the way the notebook does, seeded); the score matrices
+        are left out: no solution uses them."""
+        return {"ranking_model": reference_ranking_model(), "rating_model": reference_rating_model()}
 
 
 def test_a_short_list_fails(capsys):

@@ -7,22 +7,24 @@ from helpers.exercises import Exercise, Unanswered, standard_split
 
 HEAVY_USER_RATINGS = 100
 """Exercise 2 counts the users with at least this many ratings."""
-MIN_RATINGS_BEST_LIKED = 200
-"""Exercise 3 asks for the best mean rating among movies with at least this many ratings."""
+MIN_RATINGS_LEAST_LIKED = 200
+"""Exercise 3 asks for the lowest mean rating among movies with at least this many ratings (the
+highest is printed in section 2's table of best-liked movies)."""
 
 
-DENSITY_FRAMES = ("all ratings", "the standard split's train", "a toy table")
+DENSITY_FRAMES = ("a toy table", "all ratings", "the standard split's train")
 
 
 def _density_frames():
-    """The frames exercise 1's ``density`` is tried on: all ratings, the standard split's train,
-    and a toy table whose ids are not 1…n (3 users, 2 movies, 4 ratings: 4 of 6 cells)."""
+    """The frames exercise 1's ``density`` is tried on: a toy table whose ids are not 1…n (3 users,
+    2 movies, 4 ratings: 4 of 6 cells; first, since it tells the typical mistakes apart), all
+    ratings, and the standard split's train."""
     import pandas as pd
 
     split = standard_split()
     toy = pd.DataFrame({"user_id": [10, 10, 30, 70], "item_id": [5, 900, 5, 900],
                         "rating": [4.0, 3.0, 5.0, 2.0], "timestamp": [1, 2, 3, 4]})
-    return dict(zip(DENSITY_FRAMES, (split.ratings, split.train, toy)))
+    return dict(zip(DENSITY_FRAMES, (toy, split.ratings, split.train)))
 
 
 def _right_density(frame) -> float:
@@ -50,6 +52,10 @@ def _test_density(density) -> str | None:
         if abs(value - len(frame) / (frame["user_id"].max() * frame["item_id"].max())) <= 1e-9:
             return (f"on {name} that divides by the largest ids: ids are names, not counts "
                     "(the toy table's users are 10, 30 and 70). Count the distinct ids.")
+        catalogue = standard_split().encoding
+        if abs(value - len(frame) / (catalogue.n_users * catalogue.n_items)) <= 1e-9:
+            return (f"on {name} that divides by the whole catalogue's size: count this frame's "
+                    "distinct users and movies.")
         if abs(value - 1 / frame["item_id"].nunique()) <= 1e-9 or abs(value - 1 / frame["user_id"].nunique()) <= 1e-9:
             return "that divides by the number of rating rows: count the distinct users (nunique())."
         return f"density({name}) gave {value:.6g}, not the filled share of its matrix."
@@ -79,29 +85,32 @@ def _movie_stats():
     return stats.join(split.movies.set_index("item_id")["title"])
 
 
-def _best_liked_title() -> str:
+def _least_liked_title() -> str:
     stats = _movie_stats()
-    return str(stats.loc[stats[stats["size"] >= MIN_RATINGS_BEST_LIKED]["mean"].idxmax(), "title"])
+    return str(stats.loc[stats[stats["size"] >= MIN_RATINGS_LEAST_LIKED]["mean"].idxmin(), "title"])
 
 
-def _test_best_liked(answer) -> str | None:
+def _test_least_liked(answer) -> str | None:
     if not isinstance(answer, str):
         return f"answer with the movie's title (a string), got {type(answer).__name__}."
     title = answer.strip().lower()
-    if title == _best_liked_title().lower():
+    if title == _least_liked_title().lower():
         return None
     stats = _movie_stats()
     found = stats[stats["title"].str.lower() == title]
     if found.empty:
         return f"{answer!r} is not a title in `movies` (titles have no year: 'Star Wars')."
-    if found["size"].max() < MIN_RATINGS_BEST_LIKED:
-        return (f"{answer!r} has fewer than {MIN_RATINGS_BEST_LIKED} ratings "
+    if found["size"].max() < MIN_RATINGS_LEAST_LIKED:
+        return (f"{answer!r} has fewer than {MIN_RATINGS_LEAST_LIKED} ratings "
                 f"({found['size'].max()}): keep the movies with at least "
-                f"{MIN_RATINGS_BEST_LIKED} first, then take the best mean.")
+                f"{MIN_RATINGS_LEAST_LIKED} first, then take the lowest mean.")
     if title == stats.loc[stats["size"].idxmax(), "title"].lower():
         return ("that is the most rated movie: among the movies with enough ratings, take the "
-                "highest mean rating.")
-    return f"{answer!r} has enough ratings, but another of those has a higher mean."
+                "lowest mean rating.")
+    enough = stats[stats["size"] >= MIN_RATINGS_LEAST_LIKED]
+    if title == enough.loc[enough["mean"].idxmax(), "title"].lower():
+        return "that is the best liked of them (idxmax): the question asks for the lowest mean."
+    return f"{answer!r} has enough ratings, but another of those has a lower mean."
 
 
 SPLIT_CHOICES = {
@@ -166,8 +175,8 @@ q1 = Exercise(
      "len(frame) over (the number of distinct user_ids × the number of distinct item_ids): "
      "Series.nunique() counts distinct values. A fraction, not a percentage."),
     test=_test_density,
-    praise="One function for any table of ratings: the whole matrix, a split's train, or a user's "
-           "own file. Counting distinct ids (never the largest id) is what makes it work on all.",
+    praise="One function for any table of ratings: the whole matrix, a split's train, or any "
+           "sample of it. Counting distinct ids (never the largest id) is what makes it work on all.",
 )
 q2 = Exercise(
     "Exercise 2 (heavy users)",
@@ -177,11 +186,14 @@ q2 = Exercise(
     mistakes=_heavy_users_mistakes,
 )
 q3 = Exercise(
-    "Exercise 3 (best liked, with 200+ ratings)",
-    ('Two numbers per movie matter here: how many ratings it has and their mean. Filter on the first, rank by the second.',
-               "groupby('item_id')['rating'].agg(['mean', 'size']), keep rows with size >= 200, take idxmax of the mean, then look up the title."),
-    test=_test_best_liked,
-    praise="Enough ratings make a mean trustworthy; a 5.0 from one viewer does not.",
+    "Exercise 3 (least liked, with 200+ ratings)",
+    ("Two numbers per movie matter here: how many ratings it has and their mean. Filter on the "
+     "first, rank by the second.",
+     "groupby('item_id')['rating'].agg(['mean', 'size']), keep the rows with enough ratings, "
+     "take the index of the smallest mean, then look up the title."),
+    test=_test_least_liked,
+    praise="A movie two hundred people chose to watch can still be the one they liked least: "
+           "being watched and being liked are different signals, as notebook 05 finds again.",
 )
 q4 = Exercise(
     "Exercise 4 (a split for next week)",

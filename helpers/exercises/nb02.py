@@ -128,11 +128,11 @@ q3 = Exercise(
     "Exercise 3 (ids fed as indices)",
     ("An Embedding's input is a row number. Which row numbers does a table of n_users rows have, "
      "and which numbers are MovieLens' user ids?",
-     "Section 1's encoding numbers users 0…942 and movies 0…1,681; MovieLens numbers them from "
+     "Notebook 01's encoding numbers users 0…942 and movies 0…1,681; MovieLens numbers them from "
      "1. Ask what id 943 looks up, and which row no id ever looks up."),
     test=_test_id_diagnosis,
-    praise="Ids are names, indices are row numbers. MovieLens 100k's ids happen to be 1…n, so the "
-           "damage is one row; in MovieLens 1M movie ids run to 3,952 with gaps, and any new id "
+    praise="Ids are names, indices are row numbers. MovieLens 100k's ids happen to be 1…n, so "
+           "one row is wasted and the last id crashes the lookup; in MovieLens 1M movie ids run to 3,952 with gaps, and any new id "
            "breaks a table sized by the old ones. Encoding once, as notebook 01 does, maps any ids "
            "to 0…n−1.",
 )

@@ -61,7 +61,7 @@ def _test_top10(answer, model) -> str | None:
     return "none of them is right. Did you use item ids (not indices) and the ranking model?"
 
 
-def _most_similar(model) -> str:
+def _most_similar(model, rating_model=None) -> str:
     from helpers.recommend import extract_embeddings, item_id_of, similar_movies
 
     split = standard_split()
@@ -71,8 +71,11 @@ def _most_similar(model) -> str:
     return str(nearest["title"].iloc[0])
 
 
-def _similar_mistakes(model):
+def _similar_mistakes(model, rating_model=None):
     yield SIMILAR_TO, f"that is {SIMILAR_TO} itself: leave the movie out and take the nearest other one."
+    if rating_model is not None:
+        yield (_most_similar(rating_model),
+               "that is the rating model's nearest (section 4): use extract_embeddings(ranking_model).")
 
 
 LEAK_CHOICES = {
@@ -94,8 +97,8 @@ def _test_leak_diagnosis(answer) -> str | None:
         "b": None,
         "c": "evaluate_ranking removes each user's train movies in both versions. What did the "
              "colleague count the popularity on?",
-        "d": "the metric is not the problem: recall@10 rises just as much. Which ratings went into "
-             "the counts?",
+        "d": "the metric is not the problem: recall@10 rises too. Which ratings went into the "
+             "counts?",
     }[answer.strip().lower()]
 
 
@@ -148,7 +151,7 @@ def _test_tsne_reading(answer) -> str | None:
         "c": "the model never saw genres, and a region of a map is not a factor. What does t-SNE "
              "keep from the k-dimensional space?",
         "d": "neither keeps them: PCA drops most of the variance (the share printed in section 5), "
-             "t-SNE keeps only who is near whom. Which of the two measures kept neighbours best?",
+             "t-SNE keeps only who is near whom. Which of the two kept more neighbours?",
     }[answer.strip().lower()]
 
 
@@ -173,8 +176,8 @@ q2 = Exercise(
     expected=_most_similar,
     mistakes=_similar_mistakes,
     needs=("model",),
-    praise="Compare with the rating model's neighbours in section 4: the ranking model's vectors "
-           "also carry popularity (section 9), so its neighbours are better-known movies.",
+    praise="Compare with the rating model's nearest in section 4: the ranking model's nearest has "
+           "more train ratings, as its vectors also carry popularity (section 9).",
 )
 q3 = Exercise(
     "Exercise 3 (a baseline that saw the test set)",
