@@ -77,3 +77,18 @@ def test_an_unanswered_test_result_is_a_prompt_not_a_wrong_answer(capsys):
     assert not exercise.check(lambda: None)
     out = capsys.readouterr().out
     assert out.startswith("✏️  Ex: write the body first.") and "❌" not in out
+
+
+def test_a_letter_choice_needs_one_right_letter_and_tells_the_wrong_ones_why(capsys):
+    from helpers.exercises import Exercise, letter_choice
+
+    choices = {"a": "right", "b": "wrong"}
+    exercise = Exercise("Q", ("nudge", "stronger"), test=letter_choice(choices, {"a": None, "b": "why b is wrong."}))
+    assert exercise.check(" A ")
+    assert not exercise.check("b") and "why b is wrong." in capsys.readouterr().out
+    assert not exercise.check("z") and "one letter of a, b" in capsys.readouterr().out
+    assert not exercise.check(3) and "one letter of a, b" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="one right letter"):
+        letter_choice(choices, {"a": None, "b": None})
+    with pytest.raises(ValueError, match="every wrong letter"):
+        letter_choice(choices, {"a": None})

@@ -126,6 +126,22 @@ class Exercise:
         return problem
 
 
+def letter_choice(choices: dict[str, str], feedback: dict[str, str | None]) -> Callable[[Any], str | None]:
+    """A ``test`` for a question answered with one letter of ``choices``: ``feedback[letter]`` is
+    None for the one right letter, and for each wrong one a sentence that says why it is wrong
+    without naming the answer. Anything but one of the letters is not an answer yet."""
+    if set(feedback) != set(choices) or sum(text is None for text in feedback.values()) != 1:
+        raise ValueError("feedback needs a sentence for every wrong letter and None for the one right letter")
+
+    def test(answer) -> str | None:
+        letter = answer.strip().lower() if isinstance(answer, str) else None
+        if letter not in choices:
+            return Unanswered(f"answer with one letter of {', '.join(choices)}.")
+        return feedback[letter]
+
+    return test
+
+
 def exercises_of(module: ModuleType) -> dict[int, Exercise]:
     """A notebook's checked exercises by number: the ``q1``, ``q2``, … of its module."""
     return {int(name[1:]): value for name, value in vars(module).items()

@@ -3,7 +3,7 @@ tries the learner's function on it; none holds a hard-coded result."""
 
 from __future__ import annotations
 
-from helpers.exercises import Exercise, Unanswered, standard_split
+from helpers.exercises import Exercise, Unanswered, letter_choice, standard_split
 
 HEAVY_USER_RATINGS = 100
 """Exercise 2 counts the users with at least this many ratings."""
@@ -123,18 +123,15 @@ SPLIT_CHOICES = {
 """Exercise 4's answers to choose from (answer with the letter)."""
 
 
-def _test_split_diagnosis(answer) -> str | None:
-    if not isinstance(answer, str) or answer.strip().lower() not in SPLIT_CHOICES:
-        return Unanswered(f"answer with one letter of {', '.join(SPLIT_CHOICES)}.")
-    return {
-        "a": "fair for filling in the matrix, not for next week: which ratings does a random split "
-             "put in train that a deployed model could not have had?",
-        "b": None,
-        "c": "the size is not the problem: a larger random test set has the same flaw. When were "
-             "the training ratings given?",
-        "d": "every seed has the same flaw. Compare the timestamps of the training and the test "
-             "ratings.",
-    }[answer.strip().lower()]
+_test_split_diagnosis = letter_choice(SPLIT_CHOICES, {
+    "a": "fair for filling in the matrix, not for next week: which ratings does a random split "
+         "put in train that a deployed model could not have had?",
+    "b": None,
+    "c": "the size is not the problem: a larger random test set has the same flaw. When were "
+         "the training ratings given?",
+    "d": "every seed has the same flaw. Compare the timestamps of the training and the test "
+         "ratings.",
+})
 
 
 def _first_week(ratings):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.exercises import Exercise, Unanswered, standard_split
+from helpers.exercises import Exercise, letter_choice, standard_split
 
 
 def _embedding_width(model, name: str) -> tuple[int, int] | None:
@@ -110,18 +110,15 @@ ID_CHOICES = {
 """Exercise 3's answers to choose from (answer with the letter)."""
 
 
-def _test_id_diagnosis(answer) -> str | None:
-    if not isinstance(answer, str) or answer.strip().lower() not in ID_CHOICES:
-        return Unanswered(f"answer with one letter of {', '.join(ID_CHOICES)}.")
-    return {
-        "a": "an Embedding's input is a row number: user id 943 asks for row 943 of a table whose "
-             "rows are 0…942. What do the largest ids look up?",
-        "b": None,
-        "c": "training itself breaks: the largest ids ask for a row past the end of each table "
-             "(try predicting for user id 943).",
-        "d": "an Embedding never multiplies its input: it looks a row up by its integer index. "
-             "Which rows do the ids 943 and 1,682 look up?",
-    }[answer.strip().lower()]
+_test_id_diagnosis = letter_choice(ID_CHOICES, {
+    "a": "an Embedding's input is a row number: user id 943 asks for row 943 of a table whose "
+         "rows are 0…942. What do the largest ids look up?",
+    "b": None,
+    "c": "training itself breaks: the largest ids ask for a row past the end of each table "
+         "(try predicting for user id 943).",
+    "d": "an Embedding never multiplies its input: it looks a row up by its integer index. "
+         "Which rows do the ids 943 and 1,682 look up?",
+})
 
 
 q3 = Exercise(

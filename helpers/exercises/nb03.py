@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.exercises import Exercise, Unanswered
+from helpers.exercises import Exercise, Unanswered, letter_choice
 
 CHECK_L2 = 0.2
 """The λ of the small model exercise 1's checker builds (not ``TUNED_CONFIG``'s, on purpose)."""
@@ -126,16 +126,13 @@ TEST_TUNING_CHOICES = {
 """Exercise 3's answers to choose from (answer with the letter)."""
 
 
-def _test_tuning_diagnosis(answer) -> str | None:
-    if not isinstance(answer, str) or answer.strip().lower() not in TEST_TUNING_CHOICES:
-        return Unanswered(f"answer with one letter of {', '.join(TEST_TUNING_CHOICES)}.")
-    return {
-        "a": "a finer grid would make it worse, not better: more choices made on the same test set. "
-             "Which data chose λ?",
-        "b": None,
-        "c": "the metric is not the problem: the same mistake happens with MAE. Which data chose λ?",
-        "d": "a fixed seed makes the mistake reproducible, not right: the test set was used for tuning.",
-    }[answer.strip().lower()]
+_test_tuning_diagnosis = letter_choice(TEST_TUNING_CHOICES, {
+    "a": "a finer grid would make it worse, not better: more choices made on the same test set. "
+         "Which data chose λ?",
+    "b": None,
+    "c": "the metric is not the problem: the same mistake happens with MAE. Which data chose λ?",
+    "d": "a fixed seed makes the mistake reproducible, not right: the test set was used for tuning.",
+})
 
 
 def _tuned_mf_size() -> int:

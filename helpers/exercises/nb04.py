@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers.baselines import Biases
-from helpers.exercises import Exercise, Unanswered, standard_split
+from helpers.exercises import Exercise, letter_choice, standard_split
 from helpers.metrics import mae, rmse
 
 ITEM_REG = 10
@@ -148,17 +148,14 @@ UNFAIR_CHOICES = {
 """Exercise 5's answers to choose from (answer with the letter)."""
 
 
-def _unfair_test(answer) -> str | None:
-    if not isinstance(answer, str) or answer.strip().lower() not in UNFAIR_CHOICES:
-        return Unanswered(f"answer with one letter of {', '.join(UNFAIR_CHOICES)}.")
-    return {
-        "a": "look at where each number comes from: section 7 shows every model's RMSE rising by "
-             "0.05 or more from one split to the other.",
-        "b": None,
-        "c": "MAE would show the same problem: which test set did each number come from?",
-        "d": "the biases baseline is solved in closed form, there is nothing to train longer. "
-             "Which test set did each number come from?",
-    }[answer.strip().lower()]
+_unfair_test = letter_choice(UNFAIR_CHOICES, {
+    "a": "look at where each number comes from: section 7 shows every model's RMSE rising by "
+         "0.05 or more from one split to the other.",
+    "b": None,
+    "c": "MAE would show the same problem: which test set did each number come from?",
+    "d": "the biases baseline is solved in closed form, there is nothing to train longer. "
+         "Which test set did each number come from?",
+})
 
 
 q5 = Exercise(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.exercises import Exercise, Unanswered, standard_split
+from helpers.exercises import Exercise, letter_choice, standard_split
 
 USER_ID = 42
 """The MovieLens id of exercise 1's user."""
@@ -88,18 +88,15 @@ LEAK_CHOICES = {
 """Exercise 3's answers to choose from (answer with the letter)."""
 
 
-def _test_leak_diagnosis(answer) -> str | None:
-    if not isinstance(answer, str) or answer.strip().lower() not in LEAK_CHOICES:
-        return Unanswered(f"answer with one letter of {', '.join(LEAK_CHOICES)}.")
-    return {
-        "a": "more precise about what? The extra ratings are the test set's: which data may a "
-             "model see before it is scored?",
-        "b": None,
-        "c": "evaluate_ranking removes each user's train movies in both versions. What did the "
-             "colleague count the popularity on?",
-        "d": "the metric is not the problem: recall@10 rises too. Which ratings went into the "
-             "counts?",
-    }[answer.strip().lower()]
+_test_leak_diagnosis = letter_choice(LEAK_CHOICES, {
+    "a": "more precise about what? The extra ratings are the test set's: which data may a "
+         "model see before it is scored?",
+    "b": None,
+    "c": "evaluate_ranking removes each user's train movies in both versions. What did the "
+         "colleague count the popularity on?",
+    "d": "the metric is not the problem: recall@10 rises too. Which ratings went into the "
+         "counts?",
+})
 
 
 def _evaluate(scores: np.ndarray, **settings) -> dict[str, float]:
@@ -141,18 +138,15 @@ TSNE_CHOICES = {
 """Exercise 5's answers to choose from (answer with the letter)."""
 
 
-def _test_tsne_reading(answer) -> str | None:
-    if not isinstance(answer, str) or answer.strip().lower() not in TSNE_CHOICES:
-        return Unanswered(f"answer with one letter of {', '.join(TSNE_CHOICES)}.")
-    return {
-        "a": "that reads t-SNE's distances as if they were the embeddings' own. Which distances "
-             "does t-SNE try to keep, and which does it give up?",
-        "b": None,
-        "c": "the model never saw genres, and a region of a map is not a factor. What does t-SNE "
-             "keep from the k-dimensional space?",
-        "d": "neither keeps them: PCA drops most of the variance (the share printed in section 5), "
-             "t-SNE keeps only who is near whom. Which of the two kept more neighbours?",
-    }[answer.strip().lower()]
+_test_tsne_reading = letter_choice(TSNE_CHOICES, {
+    "a": "that reads t-SNE's distances as if they were the embeddings' own. Which distances "
+         "does t-SNE try to keep, and which does it give up?",
+    "b": None,
+    "c": "the model never saw genres, and a region of a map is not a factor. What does t-SNE "
+         "keep from the k-dimensional space?",
+    "d": "neither keeps them: PCA drops most of the variance (the share printed in section 5), "
+         "t-SNE keeps only who is near whom. Which of the two kept more neighbours?",
+})
 
 
 q1 = Exercise(

@@ -6,7 +6,7 @@ from functools import cache
 
 import numpy as np
 
-from helpers.exercises import Exercise, Unanswered, standard_split
+from helpers.exercises import Exercise, letter_choice, standard_split
 
 BIAS_ONLY_USER = {"Liar Liar": 5.0, "Twister": 5.0, "Fargo": 3.0}
 """The new user of exercise 2: three titles and their stars."""
@@ -156,18 +156,15 @@ FOLD_IN_CHOICES = {
 """Exercise 4's answers to choose from (answer with the letter)."""
 
 
-def _fold_in_diagnosis(answer) -> str | None:
-    if not isinstance(answer, str) or answer.strip().lower() not in FOLD_IN_CHOICES:
-        return Unanswered(f"answer with one letter of {', '.join(FOLD_IN_CHOICES)}.")
-    return {
-        "a": "a larger λ would lower the error on seen ratings less, but the problem stays: which "
-             "ratings are scored?",
-        "b": None,
-        "c": "the ridge solution is the exact minimum of the same loss Adam would minimise: the "
-             "solver is not the problem. Which ratings are scored?",
-        "d": "using every rating to solve and then scoring the same ratings is a leak: section 4.6 "
-             "reveals some ratings and scores the others.",
-    }[answer.strip().lower()]
+_fold_in_diagnosis = letter_choice(FOLD_IN_CHOICES, {
+    "a": "a larger λ would lower the error on seen ratings less, but the problem stays: which "
+         "ratings are scored?",
+    "b": None,
+    "c": "the ridge solution is the exact minimum of the same loss Adam would minimise: the "
+         "solver is not the problem. Which ratings are scored?",
+    "d": "using every rating to solve and then scoring the same ratings is a leak: section 4.6 "
+         "reveals some ratings and scores the others.",
+})
 
 
 q4 = Exercise(

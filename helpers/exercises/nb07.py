@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from helpers.exercises import Exercise, Unanswered
+from helpers.exercises import Exercise, letter_choice
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -109,17 +109,13 @@ LEAK_CHOICES = {
 """Exercise 4's answers to choose from (answer with the letter)."""
 
 
-def _leak_test(answer) -> str | None:
-    if not isinstance(answer, str) or answer.strip().lower() not in LEAK_CHOICES:
-        return Unanswered(f"answer with one letter of {', '.join(LEAK_CHOICES)}.")
-    letter = answer.strip().lower()
-    return {
-        "a": None,
-        "b": "1,682 × 943 floats are 6 MB: memory is not the problem. Which rows does split.ratings hold?",
-        "c": "no star of a test rating enters the sums (they are 0/1 weights). Which pairs do?",
-        "d": ("more feedback from the future is a leak: at prediction time a recommender cannot know "
-              "which movies a user will rate next."),
-    }[letter]
+_leak_test = letter_choice(LEAK_CHOICES, {
+    "a": None,
+    "b": "1,682 × 943 floats are 6 MB: memory is not the problem. Which rows does split.ratings hold?",
+    "c": "no star of a test rating enters the sums (they are 0/1 weights). Which pairs do?",
+    "d": ("more feedback from the future is a leak: at prediction time a recommender cannot know "
+          "which movies a user will rate next."),
+})
 
 
 q1 = Exercise(
