@@ -9,10 +9,15 @@
     ``item_id`` int64, ``title`` string (without the year), ``year`` Int64 (nullable: a few
     movies have no release date), ``genres`` string (``"Action|Comedy"``, ``"unknown"`` when none).
 
+``load_movielens_100k_users()`` returns the users' own table (their features: age, gender, occupation), 943 rows:
+    ``user_id`` int64, ``age`` int64 (years), ``gender`` string (``"M"``/``"F"``), ``occupation``
+    string (one of 21), ``zip_code`` string (kept as text: some are not numbers, many start with 0).
+
 Sources, tried in this order (the first that works wins, and fills the cache):
 
-1. the cache ``data/ml-100k/`` (``ratings.tsv``, ``movies.tsv``), written by an earlier load;
-2. the official GroupLens zip ``ml-100k.zip`` (``u.data``/``u.item``), checked against its
+1. the cache ``data/ml-100k/`` (``ratings.tsv``, ``movies.tsv``; ``users.tsv``), written by an
+   earlier load;
+2. the official GroupLens zip ``ml-100k.zip`` (``u.data``/``u.item``; ``u.user``), checked against its
    published MD5 before anything is read from it;
 3. the copy that the PyPI package ``recbole==1.2.1`` ships (RecBole's "atomic" files), located
    through its installed metadata; RecBole itself is never imported.
@@ -58,6 +63,7 @@ GENRES = (
 
 RATING_COLUMNS = ["user_id", "item_id", "rating", "timestamp"]
 MOVIE_COLUMNS = ["item_id", "title", "year", "genres"]
+USER_COLUMNS = ["user_id", "age", "gender", "occupation", "zip_code"]
 
 
 class DataSourceError(RuntimeError):
@@ -81,6 +87,25 @@ def _normalise_movies(movies: pd.DataFrame) -> pd.DataFrame:
         {"item_id": "int64", "title": "string", "year": "Int64", "genres": "string"}
     )
     return movies.sort_values("item_id").reset_index(drop=True)
+
+
+def _normalise_users(users: pd.DataFrame) -> pd.DataFrame:
+    users = users[USER_COLUMNS].astype({"user_id": "int64", "age": "int64", "gender": "string",
+                                        "occupation": "string", "zip_code": "string"})
+    return users.sort_values("user_id").reset_index(drop=True)
+
+
+def parse_grouplens_users(u_user: str) -> pd.DataFrame:
+    """Parse the text of GroupLens' ``u.user`` (``user_id|age|gender|occupation|zip_code``)."""
+    return _normalise_users(pd.read_csv(io.StringIO(u_user), sep="|", names=USER_COLUMNS,
+                                        dtype={"zip_code": str}, keep_default_na=False))
+
+
+def parse_recbole_users(user: str) -> pd.DataFrame:
+    """Parse the text of RecBole's ``ml-100k.user`` (typed headers, tabs)."""
+    users = pd.read_csv(io.StringIO(user), sep="\t", dtype=str, keep_default_na=False)
+    users.columns = [name.split(":")[0] for name in users.columns]
+    return _normalise_users(users)
 
 
 def parse_grouplens(u_data: str, u_item: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -190,6 +215,16 @@ def read_grouplens_zip(content: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
     return parse_grouplens(u_data, u_item)
 
 
+def read_grouplens_zip_users(content: bytes) -> pd.DataFrame:
+    """Parse ``u.user`` out of the bytes of ``ml-100k.zip``."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            u_user = archive.read("ml-100k/u.user").decode("latin-1")
+    except (zipfile.BadZipFile, KeyError) as error:
+        raise DataSourceError(f"the MovieLens zip is not usable: {error}") from None
+    return parse_grouplens_users(u_user)
+
+
 def recbole_folder() -> Path:
     """Where the installed ``recbole`` wheel keeps its MovieLens 100k files."""
     try:
@@ -209,6 +244,10 @@ def read_recbole() -> tuple[pd.DataFrame, pd.DataFrame]:
     inter = (folder / "ml-100k.inter").read_text(encoding="utf-8")
     item = (folder / "ml-100k.item").read_text(encoding="utf-8")
     return parse_recbole(inter, item)
+
+
+def read_recbole_users() -> pd.DataFrame:
+    return parse_recbole_users((recbole_folder() / "ml-100k.user").read_text(encoding="utf-8"))
 
 
 def _check_shape(ratings: pd.DataFrame, movies: pd.DataFrame, source: str) -> None:
@@ -261,6 +300,58 @@ def load_movielens_100k(
         "MovieLens 100k could not be loaded. Tried: " + "; ".join(failures) + ". To fix: run "
         f"`make setup` (it installs recbole=={RECBOLE_VERSION} with --no-deps), or put ml-100k.zip "
         f"from {GROUPLENS_URL} where the loader can download it."
+    )
+
+
+def _check_users(users: pd.DataFrame, source: str) -> None:
+    if users["user_id"].tolist() != list(range(1, N_USERS + 1)):
+        raise DataSourceError(f"{source} holds {len(users):,} users; MovieLens 100k has users "
+                              f"1..{N_USERS:,}, one row each")
+    if not (users["age"].between(1, 120).all() and users["gender"].isin(["M", "F"]).all()):
+        raise DataSourceError(f"{source} has ages outside 1..120 or genders other than M/F")
+
+
+def load_movielens_100k_users(
+    cache_dir: str | Path | None = None,
+    url: str | None = GROUPLENS_URL,
+    md5: str = GROUPLENS_MD5,
+    use_recbole: bool = True,
+    timeout: float = 10.0,
+) -> pd.DataFrame:
+    """Return the users of MovieLens 100k (see the module docstring for the columns), from the
+    same sources as ``load_movielens_100k`` and in the same order; the cache is ``users.tsv``
+    beside the ratings. When no source works, one ``DataSourceError`` lists every source tried."""
+    cache_dir = Path(cache_dir or os.environ.get("MF_SERIES_DATA_DIR", DATA_DIR))
+    cache = cache_dir / "ml-100k" / "users.tsv"
+    failures = []
+    try:
+        users = _normalise_users(pd.read_csv(cache, sep="\t", dtype={"zip_code": str},
+                                             keep_default_na=False))
+        _check_users(users, f"the cache {cache}")
+        return users
+    except FileNotFoundError:
+        failures.append(f"cache: no {cache}")
+    except (DataSourceError, OSError, ValueError, KeyError) as error:
+        failures.append(f"cache: {error}")
+    sources = []
+    if url:
+        sources.append((f"GroupLens ({url})", lambda: read_grouplens_zip_users(
+            download_grouplens(url, md5, timeout))))
+    if use_recbole:
+        sources.append((f"PyPI package recbole=={RECBOLE_VERSION}", read_recbole_users))
+    for name, read in sources:
+        try:
+            users = read()
+            _check_users(users, name)
+        except (DataSourceError, OSError, ValueError, KeyError) as error:
+            failures.append(f"{name}: {error}")
+            continue
+        _atomic_write_bytes(cache, users.to_csv(sep="\t", index=False).encode())
+        return users
+    raise DataSourceError(
+        "the MovieLens 100k users could not be loaded. Tried: " + "; ".join(failures) + ". To "
+        f"fix: run `make setup` (it installs recbole=={RECBOLE_VERSION} with --no-deps), or put "
+        f"ml-100k.zip from {GROUPLENS_URL} where the loader can download it."
     )
 
 

@@ -372,3 +372,47 @@ def test_movielens_split_is_the_recipe_of_notebook_01(movielens):
     assert temporal.test.equals(temporal_split(encoded)[1])
     with pytest.raises(ValueError, match="unknown split 'weekly': choose from random, temporal"):
         movielens_split("weekly")
+
+
+# ---------------------------------------------------------------- the users' table, both formats
+
+U_USER = "1|24|M|technician|85711\n2|53|F|other|94043\n3|23|M|writer|T8H1N\n"
+USER = ("user_id:token\tage:token\tgender:token\toccupation:token\tzip_code:token\n"
+        + U_USER.replace("|", "\t"))
+
+
+def test_both_user_formats_parse_to_the_same_frame():
+    grouplens, recbole = data.parse_grouplens_users(U_USER), data.parse_recbole_users(USER)
+    pd.testing.assert_frame_equal(grouplens, recbole)
+    assert dict(grouplens.dtypes.astype(str)) == {"user_id": "int64", "age": "int64", "gender": "string",
+                                                  "occupation": "string", "zip_code": "string"}
+    assert grouplens["zip_code"].tolist() == ["85711", "94043", "T8H1N"]  # text, not numbers
+
+
+def test_users_from_a_served_zip_fill_their_cache(serve, tiny_sizes, tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("ml-100k/u.user", U_USER)
+    content = buffer.getvalue()
+    url = serve(content)
+    users = data.load_movielens_100k_users(tmp_path, url=url, md5=hashlib.md5(content).hexdigest(),
+                                           use_recbole=False)
+    assert users["occupation"].tolist() == ["technician", "other", "writer"]
+    assert cache_files(tmp_path) == ["users.tsv"]
+    again = data.load_movielens_100k_users(tmp_path, url=None, use_recbole=False)
+    pd.testing.assert_frame_equal(users, again)
+
+
+def test_a_broken_users_cache_falls_back_and_no_source_is_one_clear_error(tiny_sizes, tmp_path):
+    (tmp_path / "ml-100k").mkdir()
+    (tmp_path / "ml-100k" / "users.tsv").write_text("user_id\tage\n1\t24\n")  # columns missing
+    with pytest.raises(DataSourceError, match="users could not be loaded. Tried: cache: .*make setup"):
+        data.load_movielens_100k_users(tmp_path, url=None, use_recbole=False)
+
+
+def test_real_movielens_users(tmp_path):
+    users = data.load_movielens_100k_users(tmp_path, url=None)  # the recbole copy, offline
+    assert len(users) == 943 and users["user_id"].is_unique
+    assert users["occupation"].nunique() == 21 and set(users["gender"]) == {"M", "F"}
+    assert users["age"].between(7, 73).all()
+    assert (~users["zip_code"].str.fullmatch(r"\d{5}")).sum() > 0  # some zip codes are not numbers
