@@ -272,32 +272,42 @@ def load_movielens_100k(
     source tried, why each failed, and how to fix it.
     """
     cache_dir = Path(cache_dir or os.environ.get("MF_SERIES_DATA_DIR", DATA_DIR))
+    return _first_source(
+        "MovieLens 100k", _cache_paths(cache_dir)[0].parent, lambda: _read_cache(cache_dir),
+        lambda found, source: _check_shape(*found, source),
+        lambda found: _write_cache(cache_dir, *found), read_grouplens_zip, read_recbole,
+        url, md5, use_recbole, timeout)
+
+
+def _first_source(what: str, cache: Path, read_cache, check, write_cache, read_zip, read_wheel,
+                  url: str | None, md5: str, use_recbole: bool, timeout: float):
+    """The cache, then the GroupLens zip (``read_zip`` of its checked bytes), then the recbole
+    wheel (``read_wheel``): the first whose table passes ``check(found, source)`` is returned, and
+    ``write_cache(found)`` keeps a source's for next time. When none works, one
+    ``DataSourceError`` lists every source tried, why each failed, and how to fix it."""
     failures = []
     try:
-        ratings, movies = _read_cache(cache_dir)
-        _check_shape(ratings, movies, f"the cache {_cache_paths(cache_dir)[0].parent}")
-        return ratings, movies
+        found = read_cache()
+        check(found, f"the cache {cache}")
+        return found
     except (DataSourceError, OSError, ValueError, KeyError) as error:
         failures.append(f"cache: {error}")
-
     sources = []
     if url:
-        sources.append((f"GroupLens ({url})", lambda: read_grouplens_zip(
-            download_grouplens(url, md5, timeout))))
+        sources.append((f"GroupLens ({url})", lambda: read_zip(download_grouplens(url, md5, timeout))))
     if use_recbole:
-        sources.append((f"PyPI package recbole=={RECBOLE_VERSION}", read_recbole))
+        sources.append((f"PyPI package recbole=={RECBOLE_VERSION}", read_wheel))
     for name, read in sources:
         try:
-            ratings, movies = read()
-            _check_shape(ratings, movies, name)
+            found = read()
+            check(found, name)
         except (DataSourceError, OSError, ValueError, KeyError) as error:
             failures.append(f"{name}: {error}")
             continue
-        _write_cache(cache_dir, ratings, movies)
-        return ratings, movies
-
+        write_cache(found)
+        return found
     raise DataSourceError(
-        "MovieLens 100k could not be loaded. Tried: " + "; ".join(failures) + ". To fix: run "
+        f"{what} could not be loaded. Tried: " + "; ".join(failures) + ". To fix: run "
         f"`make setup` (it installs recbole=={RECBOLE_VERSION} with --no-deps), or put ml-100k.zip "
         f"from {GROUPLENS_URL} where the loader can download it."
     )
@@ -311,6 +321,17 @@ def _check_users(users: pd.DataFrame, source: str) -> None:
         raise DataSourceError(f"{source} has ages outside 1..120 or genders other than M/F")
 
 
+def _users_cache(cache_dir: Path) -> Path:
+    return cache_dir / "ml-100k" / "users.tsv"
+
+
+def _read_users_cache(cache_dir: Path) -> pd.DataFrame:
+    path = _users_cache(cache_dir)
+    if not path.exists():
+        raise DataSourceError(f"no {path}")
+    return _normalise_users(pd.read_csv(path, sep="\t", dtype={"zip_code": str}, keep_default_na=False))
+
+
 def load_movielens_100k_users(
     cache_dir: str | Path | None = None,
     url: str | None = GROUPLENS_URL,
@@ -322,37 +343,12 @@ def load_movielens_100k_users(
     same sources as ``load_movielens_100k`` and in the same order; the cache is ``users.tsv``
     beside the ratings. When no source works, one ``DataSourceError`` lists every source tried."""
     cache_dir = Path(cache_dir or os.environ.get("MF_SERIES_DATA_DIR", DATA_DIR))
-    cache = cache_dir / "ml-100k" / "users.tsv"
-    failures = []
-    try:
-        users = _normalise_users(pd.read_csv(cache, sep="\t", dtype={"zip_code": str},
-                                             keep_default_na=False))
-        _check_users(users, f"the cache {cache}")
-        return users
-    except FileNotFoundError:
-        failures.append(f"cache: no {cache}")
-    except (DataSourceError, OSError, ValueError, KeyError) as error:
-        failures.append(f"cache: {error}")
-    sources = []
-    if url:
-        sources.append((f"GroupLens ({url})", lambda: read_grouplens_zip_users(
-            download_grouplens(url, md5, timeout))))
-    if use_recbole:
-        sources.append((f"PyPI package recbole=={RECBOLE_VERSION}", read_recbole_users))
-    for name, read in sources:
-        try:
-            users = read()
-            _check_users(users, name)
-        except (DataSourceError, OSError, ValueError, KeyError) as error:
-            failures.append(f"{name}: {error}")
-            continue
-        _atomic_write_bytes(cache, users.to_csv(sep="\t", index=False).encode())
-        return users
-    raise DataSourceError(
-        "the MovieLens 100k users could not be loaded. Tried: " + "; ".join(failures) + ". To "
-        f"fix: run `make setup` (it installs recbole=={RECBOLE_VERSION} with --no-deps), or put "
-        f"ml-100k.zip from {GROUPLENS_URL} where the loader can download it."
-    )
+    return _first_source(
+        "the MovieLens 100k users", _users_cache(cache_dir), lambda: _read_users_cache(cache_dir),
+        _check_users,
+        lambda users: _atomic_write_bytes(_users_cache(cache_dir),
+                                          users.to_csv(sep="\t", index=False).encode()),
+        read_grouplens_zip_users, read_recbole_users, url, md5, use_recbole, timeout)
 
 
 # --------------------------------------------------------------------------------------------
