@@ -17,7 +17,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup run test unit nbval lab notebooks experiments readme student teacher lint clean
+.PHONY: help setup run test unit nbval lab notebooks experiments readme student teacher lint serve clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -74,6 +74,9 @@ teacher: setup  ## teachers: build/teacher/, every notebook with outputs, soluti
 
 lint: setup  ## ruff over helpers, tests, tools and the notebooks
 	$(BIN)/ruff check conftest.py helpers tests tools notebooks
+
+serve: setup  ## serve recommendations over HTTP on port PORT (default 8000); builds build/serving/ on first run
+	@$(PY) -m helpers.serving --port $${PORT:-8000}
 
 clean:  ## remove build/ (keeps .venv and the data cache)
 	rm -rf build

@@ -23,6 +23,9 @@ Each module holds what one topic teaches; a notebook shows the code (cells that 
 - ``helpers.benchmark``    ``python -m helpers.benchmark``: every model and every peer on any ratings (04)
 - ``helpers.peers``        the libraries the benchmark measures the series against: Surprise, myFM, implicit
 - ``helpers.ratings_files`` reading a user's own ratings files: each untidy case accepted with a note or refused
+- ``helpers.retrieval``    the two-tower model with in-batch negatives, feature towers, cold start (08)
+- ``helpers.serving``      the recommender as a SavedModel and a small HTTP service, ``make serve`` (08)
+- ``helpers.bulk``         recommendations for every user: exact top-k in chunks, a faiss IVF index (08)
 - ``helpers.exercises``    the ``check`` functions behind every notebook's exercises
 
 Every model follows one rule: settings in a ``*_CONFIG`` dict, ``build_*`` → a compiled model,

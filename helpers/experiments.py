@@ -24,6 +24,10 @@ test scores of its choices, which ``helpers.reports`` computes after the choice 
 ``ranking_peers``  implicit's settings and EASE's λ (``EASE_GRID``), on the ranking validation split
 ``dae_temporal``   the autoencoder and EASE tuned on the temporal split's own time-ordered validation
                    split, then scored on the temporal test (notebook 07, section 6)
+``retrieval``      notebook 08's two-tower model, temperature × λ × logQ correction (RETRIEVAL_GRID),
+                   validation NDCG@10 per epoch; then scored on the standard test over five seeds
+``cold_start``     notebook 08's feature towers' id dropouts (COLD_START_GRID) on a cold-start
+                   split carved from the cold-start train; then scored on the held-out movies/users
 """
 
 from __future__ import annotations
@@ -466,6 +470,108 @@ def dae_temporal(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -
             "ease_val_ndcg": {name: value for name, (value, _) in ease.items()}, "ease_chosen": ease_chosen}
 
 
+RETRIEVAL_GRID = {"temperature": (0.1, 0.3, 1.0), "l2": (1e-4, 3e-4, 1e-3), "correction": (True, False)}
+RETRIEVAL_EPOCHS = 15
+RETRIEVAL_SEEDS = SEEDS[:3]
+"""The two-tower grid is searched with three seeds (18 settings × 15 epochs: about 15 minutes);
+its claims are made on the test set over all five (``helpers.reports.retrieval``)."""
+
+
+def retrieval_curve(fit_part: pd.DataFrame, valid_part: pd.DataFrame, n_users: int, n_items: int,
+                    seed: int, **settings) -> list[float]:
+    """The two-tower model fitted on ``fit_part``: its NDCG@10 on ``valid_part`` after every epoch
+    up to ``RETRIEVAL_EPOCHS`` (``retrieval`` reads it)."""
+    import keras
+
+    from helpers.ranking import evaluate_ranking
+    from helpers.retrieval import fit_two_tower, two_tower_scores
+
+    scores: list[float] = []
+
+    class Every(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            scores.append(float(evaluate_ranking(two_tower_scores(self.model), fit_part, valid_part)["ndcg@10"]))
+
+    fit_two_tower(fit_part, n_users, n_items, seed=seed, epochs=RETRIEVAL_EPOCHS, callbacks=[Every()],
+                  **settings)
+    return scores
+
+
+def _best_on_curves(curves: dict, grid: dict, keep) -> dict:
+    """The setting (and epochs) with the highest mean validation curve among those ``keep`` accepts."""
+    settings = {name: setting for name, setting in zip(curves, _grid(grid)) if keep(setting)}
+    means = {name: np.mean(curves[name], axis=0) for name in settings}
+    best = max(means, key=lambda name: means[name].max())
+    return {**settings[best], "epochs": int(np.argmax(means[best])) + 1}
+
+
+def retrieval(train: pd.DataFrame, n_users: int, n_items: int, seeds=RETRIEVAL_SEEDS) -> dict:
+    """Notebook 08: the two-tower model's validation NDCG@10 per epoch on the ranking validation
+    split (``random_split(train)``, as notebook 05's softmax MF), for each setting of
+    RETRIEVAL_GRID and each seed. With and without the logQ correction, each gets its own best
+    (temperature, λ, epochs): the same budget for both."""
+    from helpers.data import random_split
+    from helpers.ranking import evaluate_ranking, popularity_scores
+
+    fit_part, valid_part = random_split(train)
+    curves = {_setting_name(settings): [retrieval_curve(fit_part, valid_part, n_users, n_items, seed,
+                                                        **settings) for seed in seeds]
+              for settings in _grid(RETRIEVAL_GRID)}
+    popularity = evaluate_ranking(popularity_scores(fit_part, n_users, n_items), fit_part,
+                                  valid_part)["ndcg@10"]
+    return {"seeds": list(seeds), "val_ndcg": curves, "popularity_val_ndcg": float(popularity),
+            "chosen": _best_on_curves(curves, RETRIEVAL_GRID, lambda s: s["correction"]),
+            "uncorrected_chosen": _best_on_curves(curves, RETRIEVAL_GRID, lambda s: not s["correction"])}
+
+
+COLD_START_GRID = {"user_id_dropout": (0.0, 0.2, 0.5), "item_id_dropout": (0.0, 0.2, 0.5)}
+
+
+def cold_start(train: pd.DataFrame, n_users: int, n_items: int, seeds=RETRIEVAL_SEEDS) -> dict:
+    """Notebook 08: the feature towers' id dropouts, on a cold-start split carved from the
+    cold-start split's own train (10 % more movies and users held out, another seed): validation
+    NDCG@10 for the held-out movies and for the held-out users, each setting and seed. The
+    chosen setting has the highest mean of the two (one model serves both kinds of newcomer)."""
+    from helpers.data import load_movielens_100k, load_movielens_100k_users
+    from helpers.retrieval import (
+        cold_start_report,
+        cold_start_split,
+        fit_two_tower,
+        item_features,
+        two_tower_scores,
+        user_features,
+    )
+
+    _, movies = load_movielens_100k()
+    encoding_ids = _standard_ids()
+    users = user_features(load_movielens_100k_users(), encoding_ids[0])
+    items = item_features(movies, encoding_ids[1])
+    inner = cold_start_split(train, seed=SEED + 1)
+    scores: dict[str, dict[str, list[float]]] = {"items": {}, "users": {}}
+    for settings in _grid(COLD_START_GRID):
+        name = _setting_name(settings)
+        for new in scores:
+            scores[new][name] = []
+        for seed in seeds:
+            model, _ = fit_two_tower(inner.train, n_users, n_items, seed=seed, users=users, items=items,
+                                     **settings)
+            ranked = two_tower_scores(model, users, items, unknown_users=inner.cold_users,
+                                      unknown_items=inner.cold_items)
+            for new in scores:
+                scores[new][name].append(float(cold_start_report(ranked, inner, new)["ndcg@10"]))
+    means = {name: np.mean([np.mean(scores[new][name]) for new in scores]) for name in scores["items"]}
+    best = max(means, key=means.get)
+    return {"seeds": list(seeds), "val_ndcg": scores,
+            "chosen": _grid(COLD_START_GRID)[list(means).index(best)]}
+
+
+def _standard_ids():
+    from helpers.data import movielens_split
+
+    encoding = movielens_split().encoding
+    return encoding.user_ids, encoding.item_ids
+
+
 def peer_choices(results_dir: Path = RESULTS_DIR) -> dict:
     """Every peer's recorded choice: ``rating_peers``' and ``ranking_peers``' ``chosen``, merged."""
     return {**load("rating_peers", results_dir)["chosen"], **load("ranking_peers", results_dir)["chosen"]}
@@ -473,8 +579,9 @@ def peer_choices(results_dir: Path = RESULTS_DIR) -> dict:
 
 EXPERIMENTS = {"k_sweep": k_sweep, "steps": steps, "final_recipe": final_recipe, "factors": factors,
                "dnn": dnn, "classic": classic, "ranking": ranking, "svdpp": svdpp, "dae": dae,
-               "rating_peers": rating_peers, "ranking_peers": ranking_peers, "dae_temporal": dae_temporal}
-EXPERIMENT_SPLITS = {"dae_temporal": "temporal"}
+               "rating_peers": rating_peers, "ranking_peers": ranking_peers, "dae_temporal": dae_temporal,
+               "retrieval": retrieval, "cold_start": cold_start}
+EXPERIMENT_SPLITS = {"dae_temporal": "temporal", "cold_start": "cold_start"}
 """The experiments that run on another split's train than the standard one."""
 
 
@@ -483,6 +590,11 @@ def training_set(name: str):
     or the one ``EXPERIMENT_SPLITS`` names (the test part is dropped here)."""
     from helpers.data import movielens_split
 
+    if EXPERIMENT_SPLITS.get(name) == "cold_start":  # notebook 08's: movies and users held out
+        from helpers.retrieval import cold_start_split
+
+        split = movielens_split()
+        return cold_start_split(split.ratings).train, split.encoding.n_users, split.encoding.n_items
     split = movielens_split(EXPERIMENT_SPLITS.get(name, "random"))
     return split.train, split.encoding.n_users, split.encoding.n_items
 
