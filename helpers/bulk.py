@@ -411,6 +411,11 @@ def measure(function: Callable, *args, warm_up: Callable | None = None,
                              daemon=True)
     try:
         worker.start()
+    except BaseException:  # not started (e.g. a script without `if __name__ == "__main__":`)
+        receiver.close()
+        sender.close()
+        raise
+    try:
         sender.close()  # the worker holds its own copy: the parent reads EOF if the worker dies
         if not receiver.poll(timeout):
             raise TimeoutError(f"{getattr(function, '__name__', function)} took longer than "

@@ -497,9 +497,11 @@ def retrieval_curve(fit_part: pd.DataFrame, valid_part: pd.DataFrame, n_users: i
     return scores
 
 
-def _best_on_curves(curves: dict, grid: dict, keep) -> dict:
+def _best_on_curves(curves: dict, grid: dict, keep) -> dict | None:
     """The setting (and epochs) with the highest mean validation curve among those ``keep`` accepts."""
     settings = {name: setting for name, setting in zip(curves, _grid(grid)) if keep(setting)}
+    if not settings:
+        return None
     means = {name: np.mean(curves[name], axis=0) for name in settings}
     best = max(means, key=lambda name: means[name].max())
     return {**settings[best], "epochs": int(np.argmax(means[best])) + 1}

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import keras_rs  # noqa: F401  (imported before any seeding: its import draws from TensorFlow's seeds)
 import numpy as np
 import pandas as pd
 
@@ -29,7 +30,7 @@ from helpers.data import GENRES
 
 RETRIEVAL_CONFIG = {"embedding_dim": 64, "temperature": 0.3, "l2": 3e-4, "epochs": 15,
                     "learning_rate": 0.01, "batch_size": 1024, "correction": True,
-                    "remove_accidental_hits": True, "user_id_dropout": 0.0, "item_id_dropout": 0.0}
+                    "remove_accidental_hits": True, "user_id_dropout": 0.0, "item_id_dropout": 0.5}
 """The two-tower model's settings: temperature τ, λ and epochs chosen on the ranking validation
 split (``python -m helpers.experiments retrieval``); the id dropouts are the feature model's."""
 
@@ -86,15 +87,9 @@ FEATURE_SIZES = {"age": len(AGE_EDGES) + 1, "gender": 2, "occupation": 21, "year
 # --------------------------------------------------------------------------------------------
 
 
-def _keras():
-    import keras
-
-    return keras
-
-
 def id_dropout_layer():
     """``IdDropout``, registered once so that a saved model loads again."""
-    keras = _keras()
+    import keras
 
     @keras.saving.register_keras_serializable(package="mf_series")
     class IdDropout(keras.layers.Layer):
@@ -135,8 +130,7 @@ def remove_accidental_hits(logits, item_index):
 
 def in_batch_layers():
     """``InBatchLogits`` and ``InBatchSoftmax``, registered once so that a saved model loads."""
-    keras = _keras()
-    import keras_rs
+    import keras
     from keras import ops
 
     @keras.saving.register_keras_serializable(package="mf_series")
@@ -187,7 +181,7 @@ def build_tower(kind: str, n_rows: int, dim: int, features: bool, id_dropout: fl
     vector. With features the vector is the sum of one embedding per input (LightFM's way): the
     id's, and the age group's, gender's and occupation's for users, the year group's and the mean
     of the genres' for movies; an index of -1 is unknown and reads row 0 of the id table."""
-    keras = _keras()
+    import keras
     from keras import layers
 
     penalty = keras.regularizers.l2(l2) if l2 else None
@@ -217,7 +211,7 @@ def build_two_tower(n_users: int, n_items: int, probability: np.ndarray, feature
     ``y`` = the batch's ``item_index`` (the loss removes accidental hits with it). ``probability``
     is ``item_probability(train, n_items)``, kept in a frozen table for the logQ correction.
     """
-    keras = _keras()
+    import keras
     from keras import layers
 
     config = configure(RETRIEVAL_CONFIG, settings)
@@ -225,10 +219,9 @@ def build_two_tower(n_users: int, n_items: int, probability: np.ndarray, feature
     dim = config["embedding_dim"]
     user_tower = build_tower("user", n_users, dim, features, config["user_id_dropout"], config["l2"])
     item_tower = build_tower("item", n_items, dim, features, config["item_id_dropout"], config["l2"])
-    inputs = {**{name: keras.Input(**_spec(tensor)) for name, tensor in user_tower.input.items()},
-              **{name: keras.Input(**_spec(tensor)) for name, tensor in item_tower.input.items()}}
-    user_vectors = user_tower({name: inputs[name] for name in user_tower.input})
-    item_vectors = item_tower({name: inputs[name] for name in item_tower.input})
+    inputs = {**user_tower.input, **item_tower.input}  # the towers' inputs are the model's
+    user_vectors = user_tower(user_tower.input)
+    item_vectors = item_tower(item_tower.input)
     frequency = layers.Embedding(n_items, 1, trainable=False, name="item_probability")
     probabilities = frequency(inputs["item_index"])
     frequency.set_weights([np.asarray(probability, dtype="float32").reshape(-1, 1)])
@@ -239,10 +232,6 @@ def build_two_tower(n_users: int, n_items: int, probability: np.ndarray, feature
                   loss=InBatchSoftmax(config["remove_accidental_hits"]),
                   steps_per_execution=32)  # fewer Python round trips per epoch: faster on CPU
     return model
-
-
-def _spec(tensor) -> dict:
-    return {"shape": tuple(tensor.shape[1:]), "dtype": tensor.dtype, "name": tensor.name}
 
 
 def training_inputs(train: pd.DataFrame, users: dict | None = None, items: dict | None = None) -> dict:

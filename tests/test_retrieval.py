@@ -9,6 +9,7 @@ import pytest
 
 from helpers.retrieval import (
     AGE_EDGES,
+    RETRIEVAL_CONFIG,
     cold_start_report,
     cold_start_split,
     fit_two_tower,
@@ -198,3 +199,12 @@ def test_keras_rs_remove_accidental_hits_is_still_a_no_op():
     ours = np.asarray(remove_accidental_hits(logits, movies))
     assert ours[0, 1] < -1e30 and ours[1, 0] < -1e30  # each row's copy of its own movie
     np.testing.assert_array_equal(np.delete(ours.ravel(), [1, 3]), np.delete(logits.ravel(), [1, 3]))
+def test_config_holds_the_recorded_choice():
+    from helpers import experiments
+
+    chosen = experiments.load("retrieval")["chosen"]
+    assert {key: RETRIEVAL_CONFIG[key] for key in chosen} == chosen
+    dropouts = experiments.load("cold_start")["chosen"]
+    assert {key: RETRIEVAL_CONFIG[key] for key in dropouts} == dropouts
+
+
