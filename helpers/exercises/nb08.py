@@ -124,16 +124,16 @@ def _probe_test(answer, sweep) -> str | None:
     expected = _recall_at(sweep, PROBES_ASKED)
     if expected is None:
         raise ValueError(f"the sweep has no n_probe = {PROBES_ASKED}: pass the large catalogue's sweep")
-    if abs(answer - expected) <= 0.03:
+    if abs(answer - expected) <= 0.05:
         return None
-    if abs(answer - 100 * expected) <= 3:
+    if abs(answer - 100 * expected) <= 5:
         return "that looks like a percentage: answer as a share between 0 and 1."
     for neighbour in (PROBES_ASKED // 2, PROBES_ASKED * 2):
         value = _recall_at(sweep, neighbour)
-        if value is not None and abs(answer - value) <= 0.01:
+        if value is not None and abs(answer - value) <= 0.01 and abs(value - expected) > 0.05:
             return (f"that is the recall at n_probe = {neighbour}: the axis doubles at each tick "
                     "(1, 2, 4, …); count the points from the left.")
-    return "not the value on the curve at that n_probe (a reading within 0.03 counts)."
+    return "not the value on the curve at that n_probe (a reading within 0.05 counts)."
 
 
 q4 = Exercise(
@@ -144,7 +144,7 @@ q4 = Exercise(
                "the height of the point on the y axis."),
     test=_probe_test,
     needs=("sweep",),
-    praise="Scanning a few percent of the clusters misses a third of the exact top 10 here: the "
-           "synthetic items are spread evenly, with no clusters for the index to exploit, so it needs "
+    praise="Scanning a few percent of the clusters misses a good part of the exact top 10 here: "
+           "the synthetic items have no cluster structure for the index to exploit, so it needs "
            "more probes than real catalogues usually do.",
 )
