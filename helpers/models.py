@@ -117,6 +117,7 @@ def build_mf(n_users: int, n_items: int, k: int, learning_rate, global_mean: flo
     return compile_rating_model(keras.Model([user, item], rating, name="mf"), learning_rate)
 
 
+@keras.saving.register_keras_serializable(package="mf_series")
 class PerExampleL2(keras.layers.Layer):
     """Per-example L2: adds λ · (mean over the batch of ‖row‖²) to the loss; returns the rows.
 

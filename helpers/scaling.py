@@ -1,0 +1,336 @@
+"""Scaling the tuned MF up on one machine: MovieLens-shaped synthetic ratings for timing, ratings
+read from disk batch by batch, and the time an epoch takes as the data grows (notebook 09).
+
+Synthetic ratings are for timing only. They have MovieLens' shape — how many users and movies a
+release of that size has, how unevenly ratings fall on movies (a Zipf–Mandelbrot curve) and on
+users (at least 20 each, the rest lognormal), a 1–5 star scale — calibrated against MovieLens
+100k (``tests/test_scaling.py`` holds the calibration), but no result about recommendations is
+ever read from them.
+
+``RatingsOnDisk`` feeds Keras from three ``.npy`` files, one batch at a time, so the memory a
+training run needs does not grow with the number of ratings; it is a ``keras.utils.PyDataset``
+and so runs on every Keras backend.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+
+from helpers import SEED, seed_everything
+from helpers.checks import configure
+from helpers.models import TUNED_CONFIG, build_tuned_mf
+
+RELEASE_SHAPES = {
+    100_000: (943, 1_682),
+    1_000_209: (6_040, 3_706),
+    10_000_054: (69_878, 10_677),
+    20_000_263: (138_493, 26_744),
+    32_000_204: (200_948, 84_432),
+}
+"""Ratings → (users, movies) that appear in the ratings file of MovieLens 100k, 1M, 10M, 20M and
+32M (a README may count more movies: those without a rating). ``movielens_shape`` interpolates."""
+
+SHAPE = {"zipf_exponent": 2.4, "zipf_offset": 0.12, "activity_sigma": 1.2, "min_per_user": 20,
+         "mean": 3.53, "user_sd": 0.45, "item_sd": 0.55, "k": 4, "factor_sd": 0.35, "noise_sd": 0.85}
+"""The generator's calibration, fitted by hand to MovieLens 100k (``tests/test_scaling.py``
+checks the result against the real data): movie ``i`` (by popularity rank) is drawn with
+probability ∝ (i + offset · n_movies)^-exponent; a user's count is 20 + a lognormal draw with this σ,
+scaled so that the counts add up; a rating is μ + b_u + b_i + p_u · q_i + noise, rounded and
+clipped to 1–5 stars."""
+
+
+def movielens_shape(n_ratings: int) -> tuple[int, int]:
+    """How many users and movies a MovieLens release with ``n_ratings`` ratings has: a straight
+    line through the releases on log-log axes (exact at each release's size)."""
+    if n_ratings < 1_000:
+        raise ValueError(f"n_ratings={n_ratings:,}: the synthetic generator makes 1,000 ratings or more")
+    sizes = np.log(np.array(list(RELEASE_SHAPES)))
+    users, items = (np.log(np.array([shape[axis] for shape in RELEASE_SHAPES.values()])) for axis in (0, 1))
+    at = np.log(n_ratings)
+    if at <= sizes[-1]:
+        n_users, n_items = np.exp(np.interp(at, sizes, users)), np.exp(np.interp(at, sizes, items))
+    else:  # beyond 32M: the last two releases' slopes
+        slope = lambda values: (values[-1] - values[-2]) / (sizes[-1] - sizes[-2])  # noqa: E731
+        n_users = np.exp(users[-1] + slope(users) * (at - sizes[-1]))
+        n_items = np.exp(items[-1] + slope(items) * (at - sizes[-1]))
+    return int(round(n_users)), int(round(n_items))
+
+
+def _user_counts(n_ratings: int, n_users: int, n_items: int, shape: dict,
+                 rng: np.random.Generator) -> np.ndarray:
+    """Ratings per user: ``min_per_user`` each, the rest shared out in proportion to lognormal
+    weights; nobody rates more than half the catalogue (what a capped user would get goes to
+    the others, again by weight)."""
+    floor = min(shape["min_per_user"], n_ratings // n_users)
+    cap = max(n_items // 2, floor)
+    weights = rng.lognormal(0.0, shape["activity_sigma"], n_users)
+    counts = np.full(n_users, floor, dtype=np.int64)
+    open_ = np.ones(n_users, dtype=bool)
+    while (budget := n_ratings - counts.sum()) > 0:
+        share = weights * open_
+        extra = np.floor(share / share.sum() * budget).astype(np.int64)
+        if not extra.any():  # fewer left than users: one each, drawn by weight
+            extra[rng.choice(n_users, size=budget, replace=False, p=share / share.sum())] = 1
+        counts = np.minimum(counts + extra, cap)
+        open_ &= counts < cap
+        if not open_.any() and counts.sum() < n_ratings:
+            raise ValueError(f"{n_ratings:,} ratings do not fit {n_users:,} users × {n_items:,} movies")
+    return counts
+
+
+def _distinct_items(users: np.ndarray, n_items: int, probability: np.ndarray,
+                    rng: np.random.Generator, weighted_rounds: int = 3) -> np.ndarray:
+    """A movie for each entry of ``users`` (sorted), drawn by ``probability``, never the same
+    movie twice for one user: repeats are drawn again, by ``probability`` for a few rounds,
+    then uniformly (a heavy user's repeats would otherwise keep landing on the same popular
+    movies), until none is left."""
+    items = rng.choice(n_items, size=len(users), p=probability)
+    for round_ in range(10_000):
+        keys = users * n_items + items
+        order = np.argsort(keys, kind="stable")
+        repeated = order[1:][keys[order[1:]] == keys[order[:-1]]]
+        if not len(repeated):
+            return items
+        weights = probability if round_ < weighted_rounds else None
+        items[repeated] = rng.choice(n_items, size=len(repeated), p=weights)
+    raise RuntimeError("could not draw distinct movies: too many ratings per user")
+
+
+def synthetic_ratings(n_ratings: int, n_users: int | None = None, n_items: int | None = None,
+                      seed: int = SEED, **shape) -> pd.DataFrame:
+    """SYNTHETIC ratings with MovieLens' shape, for timing only (notebook 09).
+
+    Columns ``user_index``, ``item_index`` (0-based, every user and every movie has a rating at
+    most once per pair), ``rating`` float32 (1–5 stars), in a random order. ``n_users`` and
+    ``n_items`` default to ``movielens_shape(n_ratings)``; ``shape`` overrides ``SHAPE``. Seeded.
+    """
+    shape = configure(SHAPE, shape)
+    default_users, default_items = movielens_shape(n_ratings)
+    n_users, n_items = n_users or default_users, n_items or default_items
+    if n_ratings > n_users * n_items // 2:
+        raise ValueError(f"{n_ratings:,} ratings do not fit {n_users:,} users × {n_items:,} movies "
+                         "(at most half of all pairs)")
+    rng = np.random.default_rng(seed)
+    counts = _user_counts(n_ratings, n_users, n_items, shape, rng)
+    users = np.repeat(np.arange(n_users, dtype=np.int64), counts)
+    offset = shape["zipf_offset"] * n_items  # a share of the catalogue: the same curve at any size
+    rank_weight = (np.arange(1, n_items + 1) + offset) ** -shape["zipf_exponent"]
+    popularity = rng.permutation(rank_weight / rank_weight.sum())  # which movie is popular: random
+    items = _distinct_items(users, n_items, popularity, rng)
+    k = shape["k"]
+    user_bias = rng.normal(0, shape["user_sd"], n_users).astype(np.float32)
+    item_bias = rng.normal(0, shape["item_sd"], n_items).astype(np.float32)
+    user_factors = rng.normal(0, shape["factor_sd"], (n_users, k)).astype(np.float32)
+    item_factors = rng.normal(0, shape["factor_sd"], (n_items, k)).astype(np.float32)
+    order = rng.permutation(n_ratings)
+    users, items = users[order], items[order]
+    score = (shape["mean"] + user_bias[users] + item_bias[items]
+             + np.einsum("nk,nk->n", user_factors[users], item_factors[items])
+             + rng.normal(0, shape["noise_sd"], n_ratings).astype(np.float32))
+    return pd.DataFrame({"user_index": users.astype(np.int32), "item_index": items.astype(np.int32),
+                         "rating": np.clip(np.rint(score), 1, 5).astype(np.float32)})
+
+
+def gini(counts) -> float:
+    """The Gini coefficient of ``counts`` (0: all equal, → 1: all on one)."""
+    values = np.sort(np.asarray(counts, dtype=np.float64))
+    n = len(values)
+    return float((2 * np.arange(1, n + 1) - n - 1) @ values / (n * values.sum()))
+
+
+def shape_report(ratings: pd.DataFrame, user_column: str = "user_index",
+                 item_column: str = "item_index") -> dict[str, float]:
+    """What ``SHAPE`` is calibrated on: the Gini coefficients of ratings per movie and per user,
+    the share of ratings on the most-rated 1 % and 10 % of movies, the fewest ratings of a user,
+    and the mean rating."""
+    item_counts = np.sort(ratings[item_column].value_counts().to_numpy())[::-1]
+    user_counts = ratings[user_column].value_counts().to_numpy()
+    top = lambda share: item_counts[:max(1, int(len(item_counts) * share))].sum() / item_counts.sum()  # noqa: E731
+    return {"item_gini": gini(item_counts), "user_gini": gini(user_counts),
+            "top_1pct_share": float(top(0.01)), "top_10pct_share": float(top(0.10)),
+            "min_per_user": int(user_counts.min()), "mean_rating": float(ratings["rating"].mean())}
+
+
+# --------------------------------------------------------------------------------------------
+# Ratings on disk, read one batch at a time
+# --------------------------------------------------------------------------------------------
+
+COLUMNS = {"user_index": np.int32, "item_index": np.int32, "rating": np.float32}
+
+
+def write_ratings(ratings: pd.DataFrame, folder: str | Path) -> Path:
+    """Write the three columns as ``.npy`` files in ``folder`` (each to a temporary name first,
+    renamed into place when complete); returns the folder. Shuffle the rows first: the reader
+    takes batches in file order."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for column, dtype in COLUMNS.items():
+        path = folder / f"{column}.npy"
+        partial = folder / f".{column}.npy.part"
+        try:
+            with open(partial, "wb") as file:
+                np.save(file, ratings[column].to_numpy(dtype))
+            os.replace(partial, path)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+    return folder
+
+
+class RatingsOnDisk(keras.utils.PyDataset):
+    """Batches of ``((user_index, item_index), rating)`` read from ``write_ratings``' files.
+
+    Batch ``b`` is rows ``b·batch_size`` … of the files, read with one ``seek`` and ``read`` per
+    column: nothing but the batch is held in memory. Each epoch visits the batches in a new
+    seeded order (the rows were shuffled once when written). Keras' own workers are not used:
+    a read takes microseconds next to a training step.
+    """
+
+    def __init__(self, folder: str | Path, batch_size: int, seed: int = SEED, shuffle: bool = True):
+        super().__init__()
+        self.folder, self.batch_size, self.shuffle = Path(folder), int(batch_size), shuffle
+        self.offsets, self.n_rows = {}, None
+        for column, dtype in COLUMNS.items():
+            mapped = np.load(self.folder / f"{column}.npy", mmap_mode="r")  # reads the header only
+            rows, stored, self.offsets[column] = len(mapped), mapped.dtype, mapped.offset
+            del mapped
+            if stored != np.dtype(dtype):
+                raise ValueError(f"{column}.npy holds {stored}, expected {np.dtype(dtype)}: "
+                                 "write it with write_ratings")
+            self.n_rows = rows if self.n_rows is None else self.n_rows
+            if rows != self.n_rows:
+                raise ValueError(f"the files in {self.folder} have different lengths: write them again")
+        self.rng = np.random.default_rng(seed)
+        self.order = np.arange(self.num_batches)
+        self.on_epoch_end()
+
+    @property
+    def num_batches(self) -> int:
+        return -(-self.n_rows // self.batch_size)
+
+    def __len__(self) -> int:
+        return self.num_batches
+
+    def _read(self, column: str, start: int, count: int) -> np.ndarray:
+        dtype = np.dtype(COLUMNS[column])
+        with open(self.folder / f"{column}.npy", "rb") as file:
+            file.seek(self.offsets[column] + start * dtype.itemsize)
+            return np.fromfile(file, dtype=dtype, count=count)
+
+    def __getitem__(self, index: int):
+        start = int(self.order[index]) * self.batch_size
+        count = min(self.batch_size, self.n_rows - start)
+        users, items, ratings = (self._read(column, start, count) for column in COLUMNS)
+        return (users, items), ratings
+
+    def on_epoch_end(self) -> None:
+        if self.shuffle:
+            self.rng.shuffle(self.order)
+
+
+# --------------------------------------------------------------------------------------------
+# Time per epoch as the data grows
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EpochTiming:
+    n_ratings: int
+    batch_size: int
+    seconds: float
+    ratings_per_second: float
+
+
+def epoch_seconds(folder: str | Path, n_users: int, n_items: int, batch_size: int,
+                  epochs: int = 1, seed: int = SEED, warm_up_batches: int = 5) -> EpochTiming:
+    """Train the tuned MF (``TUNED_CONFIG``) on the ratings in ``folder`` for ``epochs`` and
+    return the mean wall time of an epoch. The model is built and run on a few batches first
+    (graph tracing is not counted: it does not grow with the data)."""
+    seed_everything(seed)
+    data = RatingsOnDisk(folder, batch_size, seed=seed)
+    model = build_tuned_mf(n_users, n_items, global_mean=3.5, **{**TUNED_CONFIG, "batch_size": batch_size})
+    warm_up = [data[index] for index in range(min(warm_up_batches, len(data)))]
+    for (users, items), ratings in warm_up:
+        model.train_on_batch((users, items), ratings)
+    start = time.perf_counter()
+    model.fit(data, epochs=epochs, verbose=0)
+    seconds = (time.perf_counter() - start) / epochs
+    return EpochTiming(data.n_rows, batch_size, seconds, data.n_rows / seconds)
+
+
+def als_seconds(ratings: pd.DataFrame, n_users: int, n_items: int, factors: int = 32,
+                iterations: int = 2, seed: int = SEED) -> EpochTiming:
+    """The reference: one iteration of implicit's ALS (``peers.ImplicitModel``'s library) on
+    the same pairs, ``factors`` as the MF's k, both cores. An iteration solves every user's
+    and every movie's least squares once: one pass over the ratings, like an epoch. ALS needs
+    the whole users × movies matrix in memory; building it is not counted."""
+    from threadpoolctl import threadpool_limits
+
+    from helpers.peers import _require, interactions
+    _require("implicit")
+    from implicit.cpu.als import AlternatingLeastSquares
+
+    matrix = interactions(ratings, n_users, n_items)
+    with threadpool_limits(1, "blas"):  # implicit's own threads, not BLAS's, do the work
+        model = AlternatingLeastSquares(factors=factors, iterations=iterations, random_state=seed,
+                                        num_threads=os.cpu_count() or 1)
+        start = time.perf_counter()
+        model.fit(matrix, show_progress=False)
+        seconds = (time.perf_counter() - start) / iterations
+    return EpochTiming(len(ratings), 0, seconds, len(ratings) / seconds)
+
+
+CI_SIZES = (100_000, 300_000, 1_000_000)
+"""The data sizes of the committed notebook (synthetic ratings): about 15 s in all on 2 cores."""
+
+FULL_SIZES = (100_000, 300_000, 1_000_000, 3_000_000, 10_000_000)
+"""The sizes with ``MF_SERIES_FULL_SCALE=1``: the curve up to MovieLens 10M's size (minutes)."""
+
+BATCH_SIZES = (1_024, 8_192)
+"""The tuned MF's batch (``TUNED_CONFIG``) and a larger one: fewer, bigger steps."""
+
+
+def full_scale() -> bool:
+    """True when ``MF_SERIES_FULL_SCALE=1``: notebooks 08 and 09 time their largest sizes."""
+    return os.environ.get("MF_SERIES_FULL_SCALE", "") == "1"
+
+
+def scaling_table(sizes=CI_SIZES, batch_sizes=BATCH_SIZES, folder: str | Path | None = None,
+                  seed: int = SEED, als: bool = True) -> pd.DataFrame:
+    """Time one epoch of the tuned MF on synthetic ratings of each size, read from disk, at each
+    batch size — each in a fresh worker process (``helpers.bulk.measure``), which also reports
+    the run's peak memory — and, with ``als``, one iteration of implicit's ALS on the same
+    pairs. One row per (size, method): ``ratings``, ``method``, ``seconds``, ``ratings/s``,
+    ``peak MB``. The files go to a temporary folder inside ``folder`` (default: the system's),
+    removed at the end."""
+    import tempfile
+
+    from helpers.bulk import measure
+
+    rows = []
+    with tempfile.TemporaryDirectory(dir=folder, prefix="mf-scaling-") as scratch:
+        for n_ratings in sizes:
+            n_users, n_items = movielens_shape(n_ratings)
+            ratings = synthetic_ratings(n_ratings, seed=seed)
+            path = write_ratings(ratings, Path(scratch) / f"{n_ratings}")
+            for batch_size in batch_sizes:
+                outcome = measure(epoch_seconds, path, n_users, n_items, batch_size)
+                rows.append({"ratings": n_ratings, "method": f"Keras MF, batch {batch_size:,}",
+                             "seconds": outcome["result"].seconds,
+                             "ratings/s": outcome["result"].ratings_per_second,
+                             "peak MB": outcome["peak_mb"]})
+            if als:
+                outcome = measure(als_seconds, ratings, n_users, n_items)
+                rows.append({"ratings": n_ratings, "method": "implicit ALS (in memory)",
+                             "seconds": outcome["result"].seconds,
+                             "ratings/s": outcome["result"].ratings_per_second,
+                             "peak MB": outcome["peak_mb"]})
+            del ratings
+    return pd.DataFrame(rows)
