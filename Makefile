@@ -17,7 +17,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup run test unit nbval lab notebooks experiments readme student teacher lint serve clean
+.PHONY: help setup run test unit nbval lab notebooks experiments scaling readme student teacher lint serve clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -62,6 +62,9 @@ notebooks: setup  ## maintainers: re-execute the committed notebooks in place (R
 
 experiments: setup  ## maintainers: re-run the seeded validation experiments into notebooks/results/ (about 55 minutes)
 	@$(PY) -m helpers.experiments
+
+scaling: setup  ## maintainers: re-record notebook 09's curve, 100k to 10M synthetic ratings (about 8 minutes)
+	@$(PY) -m helpers.scaling
 
 readme: setup  ## maintainers: re-run the benchmark, regenerate the README tables, results and figures
 	@$(PY) -m tools.update_readme --run

@@ -248,20 +248,34 @@ class EpochTiming:
     ratings_per_second: float
 
 
+class EpochTimer(keras.callbacks.Callback):
+    """A Keras callback: each epoch's wall time, in ``seconds`` (notebook 09)."""
+
+    def on_train_begin(self, logs=None):
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self.start)
+
+
 def epoch_seconds(folder: str | Path, n_users: int, n_items: int, batch_size: int,
                   epochs: int = 1, seed: int = SEED, warm_up_batches: int = 5) -> EpochTiming:
-    """Train the tuned MF (``TUNED_CONFIG``) on the ratings in ``folder`` for ``epochs`` and
-    return the mean wall time of an epoch. The model is built and run on a few batches first
-    (graph tracing is not counted: it does not grow with the data)."""
+    """Train the tuned MF (``TUNED_CONFIG``'s model and Adam) on the ratings in ``folder`` for
+    ``epochs`` and return the fastest epoch's wall time (with ``epochs`` > 1 a pause of a shared
+    machine in one epoch does not count). The model is built and run on a few batches first:
+    graph tracing is not counted, it does not grow with the data."""
     seed_everything(seed)
     data = RatingsOnDisk(folder, batch_size, seed=seed)
     model = build_tuned_mf(n_users, n_items, global_mean=3.5, **{**TUNED_CONFIG, "batch_size": batch_size})
     warm_up = [data[index] for index in range(min(warm_up_batches, len(data)))]
     for (users, items), ratings in warm_up:
         model.train_on_batch((users, items), ratings)
-    start = time.perf_counter()
-    model.fit(data, epochs=epochs, verbose=0)
-    seconds = (time.perf_counter() - start) / epochs
+    timer = EpochTimer()
+    model.fit(data, epochs=epochs, verbose=0, callbacks=[timer])
+    seconds = min(timer.seconds)
     return EpochTiming(data.n_rows, batch_size, seconds, data.n_rows / seconds)
 
 
@@ -287,8 +301,9 @@ def als_seconds(ratings: pd.DataFrame, n_users: int, n_items: int, factors: int 
     return EpochTiming(len(ratings), 0, seconds, len(ratings) / seconds)
 
 
-CI_SIZES = (100_000, 300_000, 1_000_000)
-"""The data sizes of the committed notebook (synthetic ratings): about 15 s in all on 2 cores."""
+CI_SIZES = (100_000, 1_000_000)
+"""The sizes of a quick run of ``scaling_table()`` (synthetic ratings): about 10 s on 2 cores.
+The curve to 10M is recorded by ``python -m helpers.scaling`` (``RECORD``)."""
 
 FULL_SIZES = (100_000, 300_000, 1_000_000, 3_000_000, 10_000_000)
 """The sizes with ``MF_SERIES_FULL_SCALE=1``: the curve up to MovieLens 10M's size (minutes)."""
@@ -303,13 +318,18 @@ def full_scale() -> bool:
 
 
 def scaling_table(sizes=CI_SIZES, batch_sizes=BATCH_SIZES, folder: str | Path | None = None,
-                  seed: int = SEED, als: bool = True) -> pd.DataFrame:
-    """Time one epoch of the tuned MF on synthetic ratings of each size, read from disk, at each
-    batch size — each in a fresh worker process (``helpers.bulk.measure``), which also reports
-    the run's peak memory — and, with ``als``, one iteration of implicit's ALS on the same
-    pairs. One row per (size, method): ``ratings``, ``method``, ``seconds``, ``ratings/s``,
-    ``peak MB``. The files go to a temporary folder inside ``folder`` (default: the system's),
-    removed at the end."""
+                  seed: int = SEED, als: bool = True, workers: bool = False,
+                  epochs: int = 1) -> pd.DataFrame:
+    """Time an epoch of the tuned MF on synthetic ratings of each size, read from disk, at each
+    batch size (the fastest of ``epochs``), and, with ``als``, one iteration of implicit's ALS
+    on the same pairs (the mean of two). One row
+    per (size, method): ``ratings``, ``method``, ``seconds``, ``ratings/s``, ``peak MB``.
+
+    With ``workers`` each Keras epoch runs in a fresh worker process (``helpers.bulk.measure``),
+    which also reports the peak memory the run added; without, the epochs run in this process
+    (no worker to start: seconds faster) and ``peak MB`` is NaN. ALS's matrix is in memory: no
+    peak is taken. The files go to a temporary folder inside ``folder`` (default: the system's),
+    removed at the end. The times are this machine's, now."""
     import tempfile
 
     from helpers.bulk import measure
@@ -321,16 +341,54 @@ def scaling_table(sizes=CI_SIZES, batch_sizes=BATCH_SIZES, folder: str | Path | 
             ratings = synthetic_ratings(n_ratings, seed=seed)
             path = write_ratings(ratings, Path(scratch) / f"{n_ratings}")
             for batch_size in batch_sizes:
-                outcome = measure(epoch_seconds, path, n_users, n_items, batch_size)
+                if workers:
+                    outcome = measure(epoch_seconds, path, n_users, n_items, batch_size, epochs,
+                                      timeout=3_600)
+                    timing, peak = outcome["result"], outcome["peak_mb"]
+                else:
+                    keras.backend.clear_session()
+                    timing = epoch_seconds(path, n_users, n_items, batch_size, epochs)
+                    peak = float("nan")
                 rows.append({"ratings": n_ratings, "method": f"Keras MF, batch {batch_size:,}",
-                             "seconds": outcome["result"].seconds,
-                             "ratings/s": outcome["result"].ratings_per_second,
-                             "peak MB": outcome["peak_mb"]})
+                             "seconds": timing.seconds, "ratings/s": timing.ratings_per_second,
+                             "peak MB": peak})
             if als:
-                outcome = measure(als_seconds, ratings, n_users, n_items)
+                timing = als_seconds(ratings, n_users, n_items)
                 rows.append({"ratings": n_ratings, "method": "implicit ALS (in memory)",
-                             "seconds": outcome["result"].seconds,
-                             "ratings/s": outcome["result"].ratings_per_second,
-                             "peak MB": outcome["peak_mb"]})
+                             "seconds": timing.seconds, "ratings/s": timing.ratings_per_second,
+                             "peak MB": float("nan")})
             del ratings
     return pd.DataFrame(rows)
+
+
+RECORD = Path(__file__).resolve().parent.parent / "notebooks" / "results" / "scaling.json"
+"""The full-scale curve, as ``python -m helpers.scaling`` measured it (notebook 09 plots it)."""
+
+
+def record_full_scale(path: Path = RECORD) -> pd.DataFrame:
+    """Measure ``FULL_SIZES`` in worker processes and write the table, with when and on how
+    many cores, to ``path`` (atomically)."""
+    import datetime
+    import json
+
+    start = time.perf_counter()
+    table = scaling_table(FULL_SIZES, workers=True, epochs=2)
+    payload = {"measured": datetime.date.today().isoformat(), "cores": os.cpu_count(), "epochs": 2,
+               "command": "python -m helpers.scaling", "seconds": round(time.perf_counter() - start, 1),
+               "rows": json.loads(table.to_json(orient="records"))}
+    partial = path.with_name(f".{path.name}.part")
+    partial.write_text(json.dumps(payload, indent=1) + "\n")
+    os.replace(partial, path)
+    return table
+
+
+def load_full_scale(path: Path = RECORD) -> tuple[pd.DataFrame, dict]:
+    """The recorded full-scale table and its metadata (date, cores, command)."""
+    import json
+
+    payload = json.loads(Path(path).read_text())
+    return pd.DataFrame(payload.pop("rows")), payload
+
+
+if __name__ == "__main__":
+    print(record_full_scale().round(3).to_string())

@@ -1,0 +1,100 @@
+"""The claims notebook 09's prose makes, held to the values the notebook records and to the
+committed full-scale record it reads (``notebooks/results/scaling.json``).
+
+Nothing here trains a model, starts a process or parses printed text.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import ROOT
+from helpers.scaling import FULL_SIZES, load_full_scale
+
+NOTEBOOK = ROOT / "notebooks" / "09_scaling_up_and_out.ipynb"
+BIG, SMALL = "Keras MF, batch 8,192", "Keras MF, batch 1,024"
+
+
+@pytest.fixture(scope="module")
+def recorded():
+    table, metadata = load_full_scale()
+    return table.set_index(["method", "ratings"]), metadata
+
+
+def test_the_record_is_the_full_curve_on_two_cores(recorded):
+    table, metadata = recorded
+    assert metadata["cores"] == 2 and metadata["command"] == "python -m helpers.scaling"
+    for method in (SMALL, BIG, "implicit ALS (in memory)"):
+        assert sorted(table.loc[method].index) == list(FULL_SIZES)
+
+
+def test_the_synthetic_ratings_have_the_real_shape(records):
+    real, fake = records["calibration"]["MovieLens 100k"], records["calibration"]["synthetic (for timing)"]
+    for key in ("item_gini", "user_gini"):
+        assert fake[key] == pytest.approx(real[key], abs=0.05)
+    assert fake["top_1pct_share"] == pytest.approx(real["top_1pct_share"], rel=0.2)
+
+
+def test_memory_stays_nearly_flat_while_the_data_grows_a_hundredfold(recorded, records):
+    table, _ = recorded
+    peaks = table.loc[SMALL, "peak MB"]
+    assert peaks.loc[10_000_000] < 2.5 * peaks.loc[100_000]  # "from 86 to 166 MB"
+    assert round(peaks.loc[100_000]) == 86 and round(peaks.loc[10_000_000]) == 166
+    assert records["peak_mb"][SMALL] == {"min": pytest.approx(peaks.min()), "max": pytest.approx(peaks.max())}
+
+
+def test_time_grows_faster_than_the_data_and_als_linearly(recorded, records):
+    growth = records["growth_1m_to_10m"]
+    assert growth[SMALL] > 12 and growth[BIG] > 12  # superlinear: "37 times" and "26 times"
+    assert round(growth[SMALL]) == 37 and round(growth[BIG]) == 26
+    assert 8 < growth["implicit ALS (in memory)"] < 12 and round(growth["implicit ALS (in memory)"], 1) == 10.7
+    table, _ = recorded
+    assert growth[BIG] == pytest.approx(table.loc[(BIG, 10_000_000), "seconds"] / table.loc[(BIG, 1_000_000), "seconds"])
+    throughput = records["throughput_10m"]
+    assert round(throughput[BIG]) == 283_385
+    assert round(throughput["implicit ALS (in memory)"] / throughput[BIG]) == 36
+
+
+def test_the_larger_batch_pays_off_more_as_the_data_grows(records):
+    speedup = records["batch_speedup"]
+    assert round(speedup["1000000"], 1) == 2.0 and round(speedup["10000000"], 1) == 2.8
+    assert speedup["10000000"] > speedup["1000000"] > 1
+
+
+def test_bigger_tables_make_the_same_steps_slower(records):
+    small, big = records["table_size_seconds"]
+    assert big > 2 * small  # "several times the time"
+
+
+def test_the_workers_agree_and_are_slower_on_one_machine(records):
+    workers, seconds = records["workers"], records["workers_seconds"]
+    assert workers["between"] == 0.0 and workers["to_one_process"] == 0.0  # "to the last bit"
+    assert workers["losses"] == pytest.approx(workers["one_process_losses"], abs=5e-7)  # six decimals
+    assert seconds["epoch"][1] > 2 * seconds["one_process_epoch"][1]  # "several times one process's"
+    assert seconds["wall"] > 10  # "over ten seconds"
+
+
+def test_the_sharded_model_is_the_one_device_model(records):
+    sharding = records["sharding"]
+    assert sharding["max_abs_difference"] == 0.0
+    assert sharding["loss"] == sharding["unsharded_loss"]
+
+
+def test_jax_is_several_times_faster_after_compiling(records):
+    second = {name: epochs["2"] for name, epochs in records["backends_seconds"].items()}
+    assert second["TensorFlow (this kernel)"] > 2 * second["JAX, one device"]  # "several times faster"
+    assert second["JAX, 4 devices, tables split"] > second["JAX, one device"]  # "slower than one device"
+
+
+def test_cells_nbval_does_not_compare_only_record_timings():
+    """A cell tagged nbval-ignore-output shows the reader nothing: its outputs are records only."""
+    from helpers.records import MIME
+    from tools.notebook_tools import read
+
+    tagged = [cell for cell in read(NOTEBOOK).cells if "nbval-ignore-output" in cell.metadata.get("tags", [])]
+    assert len(tagged) == 3
+    for cell in tagged:
+        assert cell.source.startswith("# this machine's timings") and cell.outputs
+        for output in cell.outputs:  # a record's only other view is the empty plain text
+            assert output.output_type == "display_data" and MIME in output.data
+            assert not any(output.data[kind] for kind in output.data if kind != MIME)
