@@ -18,13 +18,16 @@ MISTAKES = [
     (2, {"rows * 32 * 4)": "rows * 32)"}, "4 bytes"),
     (2, {"rows * 32 * 4)": "rows * 32 * 8)"}, "float64"),
     (2, {"rows = -(-10_677 // 4)": "rows = 10_677"}, "not the whole table"),
-    (3, {'answer = "b"': 'answer = "a"'}, "nothing to average"),
-    (3, {'answer = "b"': 'answer = "c"'}, "its half"),
-    (3, {'answer = "b"': 'answer = "d"'}, "thread pools"),
-    (4, {"big.loc[10_000_000] / big.loc[1_000_000]": "big.loc[1_000_000] / big.loc[10_000_000]"},
+    (3, {'answer = "b"': 'answer = "a"'}, "repeats it on its full copy"),
+    (3, {'answer = "b"': 'answer = "c"'}, "nothing to average"),
+    (3, {'answer = "b"': 'answer = "d"'}, "model parallelism"),
+    (4, {"(big.loc[10_000_000] / steps[10_000_000]) / (big.loc[1_000_000] / steps[1_000_000])":
+         "(big.loc[1_000_000] / steps[1_000_000]) / (big.loc[10_000_000] / steps[10_000_000])"},
      "upside down"),
-    (4, {'"Keras MF, batch 8,192"': '"Keras MF, batch 1,024"'}, "batch 1,024"),
-    (4, {'["seconds"]': '["ratings/s"]'}, "throughputs"),
+    (4, {"(big.loc[10_000_000] / steps[10_000_000]) / (big.loc[1_000_000] / steps[1_000_000])":
+         "big.loc[10_000_000] / big.loc[1_000_000]"}, "whole epoch"),
+    (4, {'"Keras MF, batch 8,192"': '"Keras MF, batch 1,024"', "size / 8_192": "size / 1_024"},
+     "batch 1,024"),
 ]
 
 

@@ -32,46 +32,52 @@ def test_the_synthetic_ratings_have_the_real_shape(records):
     real, fake = records["calibration"]["MovieLens 100k"], records["calibration"]["synthetic (for timing)"]
     for key in ("item_gini", "user_gini"):
         assert fake[key] == pytest.approx(real[key], abs=0.05)
-    assert fake["top_1pct_share"] == pytest.approx(real["top_1pct_share"], rel=0.2)
+    for key in ("top_1pct_share", "top_10pct_share"):  # "top shares within 20 %"
+        assert fake[key] == pytest.approx(real[key], rel=0.2)
 
 
-def test_memory_stays_nearly_flat_while_the_data_grows_a_hundredfold(recorded, records):
+def test_memory_less_than_doubles_while_the_data_grows_a_hundredfold(recorded, records):
     table, _ = recorded
     peaks = table.loc[SMALL, "peak MB"]
-    assert peaks.loc[10_000_000] < 2.5 * peaks.loc[100_000]  # "from 86 to 166 MB"
+    assert peaks.loc[10_000_000] < 2 * peaks.loc[100_000]  # "less than doubles, from 86 to 166 MB"
     assert round(peaks.loc[100_000]) == 86 and round(peaks.loc[10_000_000]) == 166
     assert records["peak_mb"][SMALL] == {"min": pytest.approx(peaks.min()), "max": pytest.approx(peaks.max())}
 
 
-def test_time_grows_faster_than_the_data_and_als_linearly(recorded, records):
+def test_time_grows_faster_than_the_data_from_1m_on_and_als_linearly(recorded, records):
+    table, _ = recorded
+    for method in (SMALL, BIG):  # "up to 1M the epoch grows about as the data does"
+        assert 8 < table.loc[(method, 1_000_000), "seconds"] / table.loc[(method, 100_000), "seconds"] < 12
     growth = records["growth_1m_to_10m"]
     assert growth[SMALL] > 12 and growth[BIG] > 12  # superlinear: "37 times" and "26 times"
     assert round(growth[SMALL]) == 37 and round(growth[BIG]) == 26
     assert 8 < growth["implicit ALS (in memory)"] < 12 and round(growth["implicit ALS (in memory)"], 1) == 10.7
-    table, _ = recorded
     assert growth[BIG] == pytest.approx(table.loc[(BIG, 10_000_000), "seconds"] / table.loc[(BIG, 1_000_000), "seconds"])
     throughput = records["throughput_10m"]
     assert round(throughput[BIG]) == 283_385
     assert round(throughput["implicit ALS (in memory)"] / throughput[BIG]) == 36
 
 
-def test_the_larger_batch_pays_off_more_as_the_data_grows(records):
+def test_the_larger_batch_pays_off_more_once_the_tables_are_large(recorded, records):
     speedup = records["batch_speedup"]
     assert round(speedup["1000000"], 1) == 2.0 and round(speedup["10000000"], 1) == 2.8
     assert speedup["10000000"] > speedup["1000000"] > 1
+    table, _ = recorded
+    at_3m = table.loc[(BIG, 3_000_000), "ratings/s"] / table.loc[(SMALL, 3_000_000), "ratings/s"]
+    assert round(at_3m, 1) == 3.2
 
 
 def test_bigger_tables_make_the_same_steps_slower(records):
     small, big = records["table_size_seconds"]
-    assert big > 2 * small  # "several times the time"
+    assert big > 2 * small  # "more than twice the time"
 
 
 def test_the_workers_agree_and_are_slower_on_one_machine(records):
     workers, seconds = records["workers"], records["workers_seconds"]
     assert workers["between"] == 0.0 and workers["to_one_process"] == 0.0  # "to the last bit"
     assert workers["losses"] == pytest.approx(workers["one_process_losses"], abs=5e-7)  # six decimals
-    assert seconds["epoch"][1] > 2 * seconds["one_process_epoch"][1]  # "several times one process's"
-    assert seconds["wall"] > 10  # "over ten seconds"
+    assert seconds["epoch"][1] > 2 * seconds["one_process_epoch"][1]  # "more than twice one process's"
+    assert seconds["wall"] > sum(seconds["epoch"]) + 3  # "seconds more than its training"
 
 
 def test_the_sharded_model_is_the_one_device_model(records):
@@ -80,9 +86,9 @@ def test_the_sharded_model_is_the_one_device_model(records):
     assert sharding["loss"] == sharding["unsharded_loss"]
 
 
-def test_jax_is_several_times_faster_after_compiling(records):
+def test_jax_is_more_than_twice_as_fast_after_compiling(records):
     second = {name: epochs["2"] for name, epochs in records["backends_seconds"].items()}
-    assert second["TensorFlow (this kernel)"] > 2 * second["JAX, one device"]  # "several times faster"
+    assert second["TensorFlow (this kernel)"] > 2 * second["JAX, one device"]  # "more than twice as fast"
     assert second["JAX, 4 devices, tables split"] > second["JAX, one device"]  # "slower than one device"
 
 

@@ -4,6 +4,7 @@ learner's own scaling table: none trains a model or starts a process."""
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -101,73 +102,78 @@ q2 = Exercise(
 )
 
 
-SLOWER_CHOICES = {
-    "a": "the two workers train two different models and must average them at the end",
-    "b": "every step each worker waits for the other's gradients over the network, and each has "
-         "one core instead of two, while a step of this model is only milliseconds of arithmetic",
-    "c": "MultiWorkerMirroredStrategy reads the whole data set twice, once in each worker",
-    "d": "TensorFlow cannot use threads under a distribution strategy",
+CLUSTER_CHOICES = {
+    "a": "yes: each worker takes half of every global batch, so each does half the work, and a "
+         "fast link makes the all-reduce cheap",
+    "b": "no: only the per-example work (lookups, dot products and their gradients) is halved; "
+         "each worker still updates every row of its full copy of the tables at every step, and "
+         "an epoch has as many steps as before",
+    "c": "no: the two workers train two different models, which have to be averaged at the end",
+    "d": "yes, even more than twice as fast: each worker's tables are half as big",
 }
 
 q3 = Exercise(
     title="Exercise 3",
-    hint_text=("Both workers end with the same weights after every step: what has to travel "
-               "between them for that, and how often?",
-               "Compare the time of the arithmetic of one step with the time of one round trip "
-               "between two processes, and count the cores."),
-    test=letter_choice(SLOWER_CHOICES, {
-        "a": "the workers never diverge: they apply the same all-reduced gradients at every step, "
-             "so there is nothing to average at the end (section 4 shows identical weights).",
+    hint_text=("What does a worker do at every step besides its half of the batch's lookups and "
+               "dot products? Section 3's last cell timed it.",
+               "With the global batch fixed, how many steps does an epoch have with two workers, "
+               "and what does Adam touch at each of them, on each worker's copy?"),
+    test=letter_choice(CLUSTER_CHOICES, {
+        "a": "each worker does half the per-example work, but section 3 showed a cost per step "
+             "that does not depend on the batch, Adam's update of every row, and every worker "
+             "repeats it on its full copy.",
         "b": None,
-        "c": "each worker reads only its half of every global batch.",
-        "d": "each worker runs TensorFlow's usual thread pools; the notebook gives each one core "
-             "because that is its share of this machine.",
+        "c": "the workers apply the same all-reduced gradient at every step: they never diverge "
+             "(section 4 shows identical weights), so there is nothing to average.",
+        "d": "data parallelism gives every worker a full copy of the tables; splitting them is "
+             "model parallelism (section 5).",
     }),
-    praise="Data parallelism pays when a step's arithmetic is large next to the all-reduce: big "
-           "models, big batches, fast links between machines, and each worker with its own cores.",
+    praise="Data parallelism divides the per-example work, not what every step repeats on every "
+           "copy: that is why recommenders with huge tables split them and update only the rows "
+           "a batch touched.",
 )
 
 
 GROWTH_BATCH = 8_192
 GROWTH_FROM, GROWTH_TO = 1_000_000, 10_000_000
-"""Exercise 4: the time of an epoch at batch 8,192 from 1M to 10M ratings, in the recorded table."""
+"""Exercise 4: the time of one step at batch 8,192 from 1M to 10M ratings, in the recorded table."""
 
 
-def _epoch_time(table: pd.DataFrame, n_ratings: int, batch: int = GROWTH_BATCH,
-                column: str = "seconds") -> float | None:
-    rows = table[(table["method"] == f"Keras MF, batch {batch:,}")]
-    rows = rows[np.isclose(rows["ratings"], n_ratings, rtol=0.01)]
-    return None if rows.empty else float(rows[column].iloc[0])
+def _step_growth(table: pd.DataFrame, batch: int = GROWTH_BATCH, column: str = "seconds",
+                 per_step: bool = True) -> float:
+    rows = table[table["method"] == f"Keras MF, batch {batch:,}"].set_index("ratings")[column]
+    if GROWTH_FROM not in rows.index or GROWTH_TO not in rows.index:
+        raise ValueError("the table has no rows at 1M and 10M ratings: pass the recorded full-scale table")
+    growth = float(rows.loc[GROWTH_TO] / rows.loc[GROWTH_FROM])
+    steps = math.ceil(GROWTH_TO / batch) / math.ceil(GROWTH_FROM / batch)
+    return growth / steps if per_step else growth
 
 
 def _growth_test(answer, table) -> str | None:
     if isinstance(answer, (bool, np.bool_)) or not isinstance(answer, (int, float, np.integer, np.floating)):
-        return Unanswered("answer with one number: how many times longer the 10M epoch takes.")
-    start, end = _epoch_time(table, GROWTH_FROM), _epoch_time(table, GROWTH_TO)
-    if start is None or end is None:
-        raise ValueError("the table has no batch-8,192 rows at 1M and 10M ratings: pass the recorded full-scale table")
-    expected = end / start
-    if abs(answer - expected) <= 0.02 * expected:
+        return Unanswered("answer with one number: how many times longer one step takes at 10M.")
+    expected = _step_growth(table)
+    close = lambda value: abs(answer - value) <= 0.02 * abs(value)  # noqa: E731
+    if close(expected):
         return None
-    if abs(answer - start / end) <= 0.02 * start / end:
-        return "that is the ratio upside down: the 10M epoch's time over the 1M epoch's."
-    other = (_epoch_time(table, GROWTH_TO, 1_024) or np.nan) / (_epoch_time(table, GROWTH_FROM, 1_024) or np.nan)
-    if abs(answer - other) <= 0.02 * other:
-        return "that is the ratio at batch 1,024: the question is about batch 8,192."
-    throughput = _epoch_time(table, GROWTH_TO, column="ratings/s") / _epoch_time(table, GROWTH_FROM, column="ratings/s")
-    if abs(answer - throughput) <= 0.02 * throughput:
-        return "that is the ratio of the throughputs (ratings/s): the question is about seconds."
-    return "not the ratio of the two seconds in the table (within 2 %)."
+    if close(1 / expected):
+        return "that is the ratio upside down: the 10M step's time over the 1M step's."
+    if close(_step_growth(table, per_step=False)):
+        return ("that is how much the whole epoch grew: divide by how much the number of steps grew "
+                "(about ten times).")
+    if close(_step_growth(table, batch=1_024)):
+        return "that is the growth at batch 1,024: the question is about batch 8,192."
+    return "not the growth of a step's time in the table (within 2 %): seconds ÷ steps at 10M, over the same at 1M."
 
 
 q4 = Exercise(
     title="Exercise 4",
-    hint_text=("In the recorded table, find the two rows \"Keras MF, batch 8,192\" at 1,000,000 and "
-               "10,000,000 ratings.",
-               "Divide the seconds at 10M by the seconds at 1M; linear growth would give 10."),
+    hint_text=("In `recorded`, find the rows \"Keras MF, batch 8,192\" at 1,000,000 and 10,000,000 "
+               "ratings; a step's time is an epoch's seconds divided by its number of steps.",
+               "Steps: math.ceil(ratings / 8_192). Divide the 10M step time by the 1M step time; "
+               "then compare with (69,878 + 10,677) / (6,040 + 3,706)."),
     test=_growth_test,
     needs=("table",),
-    praise="Linear growth would give 10: far above it, each step costs more as the data grows. "
-           "Ten times the ratings means ten times the steps, and each step's Adam update touches "
-           "every row of tables that grew with the data (section 3's last cell).",
+    praise="A step grows with the tables, though less than they do: part of it is fixed. Ten times "
+           "the steps, each dearer: that is the superlinear epoch of section 3.",
 )
