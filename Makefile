@@ -17,10 +17,10 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup run test unit nbval lab notebooks experiments scaling readme student teacher lint serve clean
+.PHONY: help setup run test test-backends unit nbval lab notebooks experiments scaling readme student teacher lint serve clean
 
 help:  ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 15
 
 setup: $(STAMP) $(DATA_STAMP)  ## create .venv with the pinned packages, the data package and Graphviz
 	@bash tools/ensure_system_packages.sh
@@ -47,6 +47,12 @@ run: setup  ## execute every notebook into build/ (committed notebooks untouched
 
 test: setup  ## every check: unit tests, notebook checks, nbval, student copies, browser, slow re-runs
 	$(BIN)/pytest tests notebooks
+
+# the same lessons on JAX: the quick tests, then every notebook executed, its own checks holding
+# (on JAX the random draws differ, so stored outputs are not compared: `reproduces` in helpers/checks.py)
+test-backends: setup  ## the quick tests and every notebook again on JAX (KERAS_BACKEND=jax), into build/jax/
+	KERAS_BACKEND=jax $(BIN)/pytest tests -m "$(QUICK)"
+	KERAS_BACKEND=jax $(PY) -m tools.run_notebooks --out build/jax
 
 unit: setup  ## only the quick tests (about 1½ minutes): not the notebooks, browser or slow groups
 	$(BIN)/pytest tests -m "$(QUICK)"

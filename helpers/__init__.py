@@ -62,19 +62,21 @@ quiet_tensorflow()  # on import, so that a notebook importing helpers before ker
 
 
 def seed_everything(seed: int = SEED) -> None:
-    """Seed Python, NumPy and TensorFlow, and make TensorFlow's ops deterministic on the CPU.
+    """Seed Python, NumPy and the Keras backend, and make TensorFlow's ops deterministic on the CPU.
 
     Call it again right before building each model: a model cell that starts from
     ``seed_everything()`` gives the same weights and the same metrics on every run.
     """
     quiet_tensorflow()
     import keras
-    import tensorflow as tf
 
     keras.utils.clear_session()
-    keras.utils.set_random_seed(seed)  # seeds Python's random, NumPy and TensorFlow at once
+    keras.utils.set_random_seed(seed)  # seeds Python's random, NumPy and the backend at once
     random.seed(seed)
-    tf.config.experimental.enable_op_determinism()
+    if keras.backend.backend() == "tensorflow":  # JAX on a CPU is deterministic as it is
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
 
 
 def quiet_tensorflow_loggers() -> None:
@@ -98,6 +100,13 @@ def setup(seed: int = SEED) -> None:
 
     set_style()
     import keras
-    import tensorflow as tf
 
-    print(f"TensorFlow {tf.__version__} · Keras {keras.__version__} · seed {seed} · deterministic ops")
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        print(f"TensorFlow {tf.__version__} · Keras {keras.__version__} · seed {seed} · deterministic ops")
+    else:  # KERAS_BACKEND=jax (make test-backends): the same lessons, other random draws
+        backend = keras.backend.backend()
+        version = __import__(backend).__version__
+        print(f"Keras {keras.__version__} on {backend} {version} · seed {seed} · "
+              "numbers differ from the stored TensorFlow outputs")

@@ -10,6 +10,7 @@ Each function raises ``ValueError`` with what was wrong and what to do.
 ``lookup_or``       ``values[index]`` with a fallback for indices outside the table
 ``check_new_user``  a new user's rated items, before a fold-in (notebook 06)
 ``configure``       a model's ``*_CONFIG`` with a call's overrides, unknown settings refused
+``reproduces``      a live seed-42 run against the recorded seeds, on any Keras backend
 """
 
 from __future__ import annotations
@@ -96,3 +97,29 @@ def configure(config: dict, overrides: dict) -> dict:
     if unknown:
         raise ValueError(f"unknown settings {sorted(unknown)}: use {sorted(config)}")
     return {**config, **overrides}
+
+
+RECORDED_BACKEND = "tensorflow"
+"""The Keras backend the recorded experiments (``notebooks/results/``) and stored outputs ran on."""
+
+SPREAD_FACTOR = 4.0
+"""On another backend a live run must lie within this many standard deviations of the seeds' mean."""
+
+
+def reproduces(live, seeds, tolerance: float) -> bool:
+    """Whether a live run of seed 42 agrees with the record of the same experiment.
+
+    ``seeds`` holds the recorded values of each seed (seed 42 first; a list of numbers, or of
+    curves). On the recorded backend (TensorFlow) the live run *is* the first seed: the two must
+    agree within ``tolerance`` (the code changed, or the record is stale). On another backend
+    (``KERAS_BACKEND=jax``) the same seed draws other initial weights and other batch orders,
+    so the live run is one more draw: it must lie within the seeds' spread, mean ±
+    ``SPREAD_FACTOR`` standard deviations (at least ± ``tolerance``), every epoch of a curve.
+    """
+    import keras
+
+    live, seeds = np.asarray(live, dtype=float), np.asarray(seeds, dtype=float)
+    if keras.backend.backend() == RECORDED_BACKEND:
+        return bool(np.all(np.abs(live - seeds[0]) <= tolerance))
+    spread = np.maximum(SPREAD_FACTOR * seeds.std(axis=0, ddof=1), tolerance)
+    return bool(np.all(np.abs(live - seeds.mean(axis=0)) <= spread))

@@ -285,11 +285,20 @@ def train_one_process(train_user, train_item, train_rating, n_users: int, n_item
 
     A model with dense weights (a ``Dense`` layer) would have its gradients summed across
     workers, and differ in the last bits each step.
+
+    The loop is TensorFlow's (``tf.distribute``): when Keras runs on another backend (JAX), it
+    runs in one TensorFlow process started for the purpose, as the workers do.
     """
-    import tensorflow as tf
+    import keras
 
     users, items, ratings = check_training_inputs(train_user, train_item, train_rating, n_users,
                                                   n_items, epochs, global_batch_size)
+    if keras.backend.backend() != "tensorflow":
+        runs, _ = _run_in_processes(users, items, ratings, n_users, n_items, epochs,
+                                    global_batch_size, seed, TIMEOUT, n_workers=1)
+        return runs[0]
+    import tensorflow as tf
+
     return _train(tf.distribute.get_strategy(), users, items, ratings, n_users, n_items, epochs,
                   global_batch_size, seed)
 
@@ -314,10 +323,12 @@ def worker_command(index: int, ports: list[int], data_dir, out_dir, n_users: int
     """The command line that starts worker ``index``: what each machine of a cluster runs.
 
     It reads ``user_index.npy``, ``item_index.npy`` and ``rating.npy`` in ``data_dir`` and writes
-    ``worker_<index>.npz`` to ``out_dir``.
+    ``worker_<index>.npz`` to ``out_dir``. With no ``ports`` it trains alone, under TensorFlow's
+    default strategy (``train_one_process`` on another Keras backend).
     """
-    return [sys.executable, "-m", "helpers.distributed", "--index", str(index),
-            "--ports", ",".join(str(port) for port in ports), "--data", str(data_dir),
+    cluster = ["--ports", ",".join(str(port) for port in ports)] if ports else ["--alone"]
+    return [sys.executable, "-m", "helpers.distributed", "--index", str(index), *cluster,
+            "--data", str(data_dir),
             "--out", str(out_dir), "--n-users", str(n_users), "--n-items", str(n_items),
             "--epochs", str(epochs), "--global-batch-size", str(global_batch_size),
             "--seed", str(seed), "--threads", str(threads), "--parent-pid", str(os.getpid())]
@@ -346,7 +357,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
                                      description="One worker of the two-worker training "
                                                  "(notebook 09).")
     parser.add_argument("--index", type=int, required=True, help="this worker's number, from 0")
-    parser.add_argument("--ports", type=_ports, required=True, help="every worker's port: P0,P1")
+    cluster = parser.add_mutually_exclusive_group(required=True)
+    cluster.add_argument("--ports", type=_ports, help="every worker's port: P0,P1")
+    cluster.add_argument("--alone", action="store_true",
+                         help="no cluster: train in this process alone (the default strategy)")
     parser.add_argument("--data", type=Path, required=True, help="folder of the three .npy files")
     parser.add_argument("--out", type=Path, required=True, help="folder for worker_<index>.npz")
     for name in ("--n-users", "--n-items", "--epochs", "--global-batch-size"):
@@ -374,7 +388,8 @@ def worker_main(argv: list[str] | None = None) -> None:
     arguments = _arguments(argv)
     if arguments.parent_pid is not None:
         _exit_with_parent(arguments.parent_pid)
-    os.environ["TF_CONFIG"] = tf_config(arguments.ports, arguments.index)
+    if not arguments.alone:
+        os.environ["TF_CONFIG"] = tf_config(arguments.ports, arguments.index)
     quiet_tensorflow()
     import tensorflow as tf
 
@@ -382,7 +397,8 @@ def worker_main(argv: list[str] | None = None) -> None:
     tf.config.threading.set_inter_op_parallelism_threads(arguments.threads)
     # the first thing TensorFlow does here: reads TF_CONFIG, starts this worker's gRPC server and
     # sets up the collective ops with its peers; it must come before any op, model or dataset
-    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    strategy = (tf.distribute.get_strategy() if arguments.alone
+                else tf.distribute.MultiWorkerMirroredStrategy())
     users, items, ratings = (np.load(arguments.data / f"{name}.npy")
                              for name in ("user_index", "item_index", "rating"))
     run = _train(strategy, users, items, ratings, arguments.n_users, arguments.n_items,
@@ -505,16 +521,25 @@ def train_two_workers(train_user, train_item, train_rating, n_users: int, n_item
     users, items, ratings = check_training_inputs(train_user, train_item, train_rating, n_users,
                                                   n_items, epochs, global_batch_size, N_WORKERS)
     start = time.perf_counter()
+    workers, pids = _run_in_processes(users, items, ratings, n_users, n_items, epochs,
+                                      global_batch_size, seed, timeout, N_WORKERS)
+    return TwoWorkerRun(workers, time.perf_counter() - start, pids)
+
+
+def _run_in_processes(users, items, ratings, n_users: int, n_items: int, epochs: int,
+                      global_batch_size: int, seed: int, timeout: float,
+                      n_workers: int) -> tuple[list[TrainingRun], list[int]]:
+    """``n_workers`` TensorFlow processes (a cluster on free ports, or one alone) train on the
+    ratings saved as ``.npy`` files in a temporary folder; their runs and process ids."""
     with tempfile.TemporaryDirectory(prefix="mf-series-workers-") as folder:
         folder = Path(folder)
         for name, values in (("user_index", users), ("item_index", items), ("rating", ratings)):
             np.save(folder / f"{name}.npy", values)
-        ports = free_ports(N_WORKERS)
+        ports = free_ports(n_workers) if n_workers > 1 else []
         commands = [worker_command(index, ports, folder, folder, n_users, n_items, epochs,
-                                   global_batch_size, seed) for index in range(N_WORKERS)]
+                                   global_batch_size, seed) for index in range(n_workers)]
         pids = run_workers(commands, timeout, log_dir=folder)
-        workers = [_read_run(folder / f"worker_{index}.npz") for index in range(N_WORKERS)]
-    return TwoWorkerRun(workers, time.perf_counter() - start, pids)
+        return [_read_run(folder / f"worker_{index}.npz") for index in range(n_workers)], pids
 
 
 if __name__ == "__main__":

@@ -183,17 +183,21 @@ def export_recommender(recommender, path) -> Path:
     ``user_ids``, ``item_ids``, ``titles``. The titles live inside the artefact. The export goes
     to a temporary sibling folder that is renamed into place when complete, replacing an earlier
     SavedModel; on any error nothing is left behind (notebook 08).
+
+    A SavedModel is TensorFlow's format: when Keras runs on another backend (JAX), the tables
+    go to a TensorFlow process started for the purpose, which builds the same recommender and
+    exports it (``_export_in_tensorflow``).
     """
     import keras
-    import tensorflow as tf
 
-    if keras.backend.backend() != "tensorflow":
-        raise ValueError(f"export_recommender writes a TensorFlow SavedModel, but Keras runs on "
-                         f"{keras.backend.backend()}: set KERAS_BACKEND=tensorflow")
     path = Path(path)
     if path.exists() and not (path.is_dir() and (not any(path.iterdir()) or is_saved_model(path))):
         raise ValueError(f"{path} exists and is not a SavedModel folder: choose another path "
                          "or remove it first (it is never overwritten)")
+    if keras.backend.backend() != "tensorflow":
+        return _export_in_tensorflow(recommender, path)
+    import tensorflow as tf
+
     titles = tf.constant(recommender.titles, dtype=tf.string)
 
     def recommend(user_id, k):
@@ -228,6 +232,39 @@ def export_recommender(recommender, path) -> Path:
     finally:
         shutil.rmtree(partial, ignore_errors=True)
         shutil.rmtree(previous, ignore_errors=True)
+    return path
+
+
+_TABLES = ("user_vectors", "item_vectors", "seen", "user_ids", "item_ids")
+
+
+def _export_in_tensorflow(recommender, path: Path, timeout: float = 300) -> Path:
+    """``export_recommender`` from another Keras backend: a TensorFlow process exports the tables."""
+    import subprocess
+    import tempfile
+
+    from keras import ops
+
+    tables = {name: ops.convert_to_numpy(getattr(recommender, name)) for name in _TABLES}
+    if recommender.item_bias is not None:
+        tables["item_bias"] = ops.convert_to_numpy(recommender.item_bias)
+    environment = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3",
+                   "TF_ENABLE_ONEDNN_OPTS": "0",
+                   "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    with tempfile.TemporaryDirectory(prefix="mf-series-export-") as folder:
+        arrays = Path(folder) / "recommender.npz"
+        np.savez(arrays, titles=recommender.titles, **tables)
+        try:
+            done = subprocess.run([sys.executable, "-m", "helpers.serving", "--export-arrays", str(arrays),
+                                   "--artefact", str(path.resolve())], cwd=ROOT, env=environment,
+                                  stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise TimeoutError(f"the TensorFlow process exporting {path} took over {timeout:.0f} s "
+                               "and was stopped") from None
+    if done.returncode != 0:
+        lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+        raise ValueError(f"the TensorFlow process could not export {path}: "
+                         f"{lines[-1] if lines else 'no error output'}")
     return path
 
 
@@ -497,7 +534,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="build the artefact if it is missing (or with --rebuild), do not serve")
     parser.add_argument("--rebuild", action="store_true",
                         help="fit and export the artefact again even if it exists")
+    # export_recommender from another Keras backend starts this process with the tables in a .npz
+    parser.add_argument("--export-arrays", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.export_arrays is not None:
+        try:
+            with np.load(args.export_arrays) as tables:
+                recommender = build_recommender(**{name: tables[name] for name in tables.files})
+            export_recommender(recommender, args.artefact)
+        except (ValueError, OSError) as error:
+            return _fail(f"could not export {args.artefact}: {error}")
+        return 0
     port = args.port
     if port is None:
         try:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pandas as pd
-from keras import layers
+from keras import layers, ops
 
 from helpers import SEED, seed_everything
 from helpers.checks import check_sizes, check_train, configure
@@ -60,33 +60,37 @@ def neighbourhoods(rows, columns, n_rows: int, n_columns: int) -> tuple[np.ndarr
 class ImplicitSum(keras.layers.Layer):
     """index → |N(index)|^-½ Σ_{j ∈ N(index)} y_j over a trainable table y (k columns).
 
-    Adds ``rows_l2 · mean over the batch of mean_{j ∈ N(index)} ‖y_j‖²`` to the loss."""
+    Adds ``rows_l2 · mean over the batch of mean_{j ∈ N(index)} ‖y_j‖²`` to the loss. Written in
+    ``keras.ops`` only, so it runs on every Keras backend: a dense matrix product up to
+    ``DENSE_LIMIT`` cells, above it a sum over the rated pairs alone (``ops.segment_sum``)."""
 
     def __init__(self, scaled: np.ndarray, mean: np.ndarray, k: int, rows_l2: float = 0.0, **kwargs):
         super().__init__(**kwargs)
-        import tensorflow as tf
-
         self.sparse = scaled.size > DENSE_LIMIT
-        convert = tf.sparse.from_dense if self.sparse else tf.constant
-        self.scaled, self.mean = convert(scaled), convert(mean)
-        self.n_columns, self.k, self.rows_l2 = scaled.shape[1], int(k), float(rows_l2)
+        self.n_rows, self.n_columns, self.k, self.rows_l2 = *scaled.shape, int(k), float(rows_l2)
+        if self.sparse:  # the rated pairs and their two weights: memory grows with the ratings
+            rows, columns = np.nonzero(scaled)
+            self.rows, self.columns = ops.convert_to_tensor(rows, "int32"), ops.convert_to_tensor(columns, "int32")
+            self.scaled, self.mean = (ops.convert_to_tensor(matrix[rows, columns][:, None]) for matrix in (scaled, mean))
+        else:
+            self.scaled, self.mean = ops.convert_to_tensor(scaled), ops.convert_to_tensor(mean)
 
     def build(self, input_shape):
         self.table = self.add_weight(shape=(self.n_columns, self.k), name="table",
                                      initializer=keras.initializers.RandomNormal(stddev=0.01))
 
-    def _product(self, matrix, values):
-        import tensorflow as tf
-
-        return tf.sparse.sparse_dense_matmul(matrix, values) if self.sparse else tf.matmul(matrix, values)
+    def _product(self, weights, values):
+        """The neighbourhood matrix (``self.scaled`` or ``self.mean``) times ``values``."""
+        if not self.sparse:
+            return ops.matmul(weights, values)
+        return ops.segment_sum(ops.take(values, self.columns, axis=0) * weights, self.rows,
+                               num_segments=self.n_rows)
 
     def call(self, index):
-        import tensorflow as tf
-
-        sums = tf.gather(self._product(self.scaled, self.table), index)
+        sums = ops.take(self._product(self.scaled, self.table), index, axis=0)
         if self.rows_l2:
-            norms = tf.reduce_sum(tf.square(self.table), axis=1, keepdims=True)
-            self.add_loss(self.rows_l2 * tf.reduce_mean(tf.gather(self._product(self.mean, norms), index)))
+            norms = ops.sum(ops.square(self.table), axis=1, keepdims=True)
+            self.add_loss(self.rows_l2 * ops.mean(ops.take(self._product(self.mean, norms), index, axis=0)))
         return sums
 
 

@@ -7,6 +7,7 @@ are ``slow``, ``browser`` or ``notebooks`` is set in the root ``conftest.py``.
 
 from __future__ import annotations
 
+import os
 from functools import cache
 
 import matplotlib
@@ -19,8 +20,17 @@ from tools.notebook_tools import NOTEBOOKS, ROOT, run_solution
 from tools.notebook_tools import read as read_notebook
 from tools.notebook_tools import solutions as notebook_solutions
 
-__all__ = ["NOTEBOOKS", "ROOT", "notebook_solutions", "read_notebook", "reference_ranking_model",
-           "reference_rating_model", "run_solution", "synthetic_ratings"]
+__all__ = ["BACKEND", "NOTEBOOKS", "ROOT", "notebook_solutions", "read_notebook", "reference_ranking_model",
+           "reference_rating_model", "run_solution", "synthetic_ratings", "tensorflow_only"]
+
+BACKEND = os.environ["KERAS_BACKEND"]  # helpers sets "tensorflow" unless the caller chose another
+"""The Keras backend of this test run: ``make test`` TensorFlow, ``make test-backends`` JAX."""
+
+
+def tensorflow_only(why: str):
+    """Mark a test that holds only on TensorFlow, saying ``why``: skipped on another backend."""
+    return pytest.mark.skipif(BACKEND != "tensorflow", reason=f"TensorFlow only: {why}")
+
 
 matplotlib.use("Agg")  # unit tests draw off-screen; notebooks (nbval) keep the inline backend
 

@@ -21,7 +21,7 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, tensorflow_only
 from helpers.models import PerExampleL2, fit_tuned_mf, predict_ratings
 
 TOLERANCE = 1e-5
@@ -32,7 +32,8 @@ CUSTOM_OBJECTS = {"PerExampleL2": PerExampleL2}
 
 # a file saved on JAX records jit_compile=True; TensorFlow with deterministic ops (the series'
 # seed_everything) turns XLA off and says so when it compiles the loaded model: harmless here
-pytestmark = pytest.mark.filterwarnings("ignore:Model doesn't support `jit_compile=True`")
+pytestmark = [pytest.mark.filterwarnings("ignore:Model doesn't support `jit_compile=True`"),
+              tensorflow_only("this process is the TensorFlow side of the exchange (make test runs it)")]
 
 # the JAX side, run as `python -c JAX_SIDE FOLDER` with KERAS_BACKEND=jax while this process
 # trains on TensorFlow: it trains, saves and predicts on its own, then waits for the file saved

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import tensorflow_only
 from helpers.exercises import nb02 as exercises
 from helpers.exercises import standard_split
 from helpers.exercises.testing import NotebookExercises
@@ -61,6 +62,7 @@ def test_answers_of_the_wrong_kind(capsys):
     assert "all the numbers are the same" in capsys.readouterr().out
 
 
+@tensorflow_only("an index past the table is an error in TensorFlow's CPU kernel; JAX clips or fills it")
 def test_ids_past_the_table_fail_on_cpu():
     """Exercise 3's answer: the largest MovieLens id looks up a row past the end of the table."""
     import tensorflow as tf

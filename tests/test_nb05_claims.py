@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ROOT, reference_ranking_model, reference_rating_model
+from conftest import ROOT, reference_ranking_model, reference_rating_model, tensorflow_only
 from helpers.exercises import nb05 as exercises
 from helpers.ranking import RANKING_CONFIG, evaluate_ranking, popularity_scores, ranking_scores
 
@@ -40,6 +40,7 @@ def test_ranking_model_beats_popularity_by_20_percent(results):
     assert all(ranked[metric] > popular[metric] for metric in ACCURACY)
 
 
+@tensorflow_only("a fresh run against the values recorded on TensorFlow (JAX draws other weights)")
 def test_notebook_records_the_numbers_the_code_gives(results, records):
     recorded = records["ranking_test"]
     for model in ("ranking", "popular"):

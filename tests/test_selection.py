@@ -293,3 +293,24 @@ def test_recorded_choices_follow_from_the_recorded_scores():
     assert (difference, low, high) == pytest.approx(
         (penalty["difference"], penalty["95% low"], penalty["95% high"]))
     assert penalty["kept"] == ("whole_table" if high < 0 else "per_example")
+
+
+def test_reproduces_holds_a_live_run_to_its_seed_on_tensorflow_and_to_the_spread_elsewhere(monkeypatch):
+    """``helpers.checks.reproduces``: on TensorFlow the live seed-42 run must be the first seed's
+    record; on another backend (other random draws) it must lie within the seeds' spread."""
+    import keras
+
+    from helpers.checks import SPREAD_FACTOR, reproduces
+
+    seeds = [0.9000, 0.9040, 0.8980, 0.9020, 0.8960]  # mean 0.9, standard deviation 0.00316
+    monkeypatch.setattr(keras.backend, "backend", lambda: "tensorflow")
+    assert reproduces(0.9001, seeds, 2e-4)
+    assert not reproduces(0.9003, seeds, 2e-4)
+    assert not reproduces(0.9040, seeds, 2e-4)  # another seed's value is not seed 42's
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    assert SPREAD_FACTOR == 4.0
+    assert reproduces(0.9003, seeds, 2e-4) and reproduces(0.9120, seeds, 2e-4)  # 3.8 sd
+    assert not reproduces(0.9130, seeds, 2e-4) and not reproduces(0.8870, seeds, 2e-4)  # 4.1 sd
+    curves = [[0.5, 0.90], [0.5, 0.91], [0.5, 0.92]]  # epoch 1 has no spread: ± tolerance there
+    assert reproduces([0.5001, 0.94], curves, 2e-4)
+    assert not reproduces([0.5010, 0.91], curves, 2e-4)
