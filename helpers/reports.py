@@ -49,10 +49,11 @@ def dae_temporal(choices: dict, seeds=SEEDS) -> dict:
 METRICS_KEPT = ("ndcg@10", "recall@10", "coverage")
 
 
-def retrieval(choices: dict, seeds=SEEDS) -> dict:
+def retrieval(choices: dict, seeds=SEEDS, fitted=None) -> dict:
     """``{"test": {model: {metric: [one per seed]}}}`` on the standard split for the record of
     ``helpers.experiments.retrieval``: the two-tower model with its chosen settings, with and
-    without the logQ correction, beside notebook 05's softmax MF and popularity."""
+    without the logQ correction, beside notebook 05's softmax MF and popularity. ``fitted``
+    (names) fits only those of the three trained models (default: all)."""
     from helpers.data import movielens_split
     from helpers.ranking import (
         evaluate_ranking,
@@ -74,6 +75,7 @@ def retrieval(choices: dict, seeds=SEEDS) -> dict:
             "two_tower_uncorrected": lambda seed: two_tower_scores(
                 fit_two_tower(train, n_users, n_items, seed=seed, **choices["uncorrected_chosen"])[0]),
             "softmax_mf": lambda seed: ranking_scores(fit_ranking_model(train, n_users, n_items, seed=seed)[0])}
+    fits = {name: fit for name, fit in fits.items() if fitted is None or name in fitted}
     test = {name: {metric: [] for metric in METRICS_KEPT} for name in fits}
     for name, fit in fits.items():
         for seed in seeds:
@@ -84,10 +86,11 @@ def retrieval(choices: dict, seeds=SEEDS) -> dict:
     return {"test": test}
 
 
-def cold_start(choices: dict, seeds=SEEDS) -> dict:
+def cold_start(choices: dict, seeds=SEEDS, fitted=None) -> dict:
     """``{"test": {...}}`` for the record of ``helpers.experiments.cold_start``: the feature towers
     with the chosen id dropouts, fitted on the cold-start split's train, scored on the held-out
-    movies (against genre popularity) and the held-out users (against popularity)."""
+    movies (against genre popularity) and the held-out users (against popularity). ``fitted``
+    without ``"features"`` leaves the towers out (the popularity baselines only)."""
     from helpers.data import load_movielens_100k_users, movielens_split
     from helpers.ranking import popularity_scores
     from helpers.retrieval import (
@@ -111,7 +114,7 @@ def cold_start(choices: dict, seeds=SEEDS) -> dict:
         return {metric: float(report[metric]) for metric in METRICS_KEPT}
 
     test = {"features": {new: {metric: [] for metric in METRICS_KEPT} for new in ("items", "users")}}
-    for seed in seeds:
+    for seed in seeds if fitted is None or "features" in fitted else ():
         model, _ = fit_two_tower(cold.train, n_users, n_items, seed=seed, users=users, items=items,
                                  **choices["chosen"])
         ranked = two_tower_scores(model, users, items, unknown_users=cold.cold_users,

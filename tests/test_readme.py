@@ -238,19 +238,39 @@ def first_seed(metrics: dict) -> dict[str, dict]:
             for name, entry in metrics["models"].items()}
 
 
+# models whose first seed notebook 07 fits again live and holds to this record with `reproduces`
+# (on TensorFlow: equal within 1e-4), under nbval in the same `make test`: not fitted twice
+FITTED_LIVE_IN_NOTEBOOK_07 = {
+    "svdpp_mf": 'reproduces(svdpp_rmse, run["models"]["svdpp_mf"]["per_seed"]["rmse"], 1e-4)',
+    "mult_dae": 'reproduces(dae_test["ndcg@10"], run["models"]["mult_dae"]["per_seed"]["ndcg@10"], 1e-4)',
+}
+
+
 def test_committed_results_match_a_fresh_benchmark_run(tmp_path):
     """Slow (the benchmark, a minute or two): the committed metrics are what the models give now.
-    The README's run has five seeds; the first (42) is re-run here and must match its record."""
+    The README's run has five seeds; the first (42) is re-run here and must match its record.
+    The models notebook 07 fits live against the same record are left out."""
     committed = json.loads(update_readme.METRICS.read_text(encoding="utf-8"))
     seeds = committed["data"]["seeds"]
-    update_readme.run_benchmark(out=tmp_path, metrics_path=tmp_path / "copy.json", seeds=str(seeds[0]))
+    models = [name for name in committed["models"] if name not in FITTED_LIVE_IN_NOTEBOOK_07]
+    update_readme.run_benchmark(out=tmp_path, metrics_path=tmp_path / "copy.json", seeds=str(seeds[0]),
+                                models=models)
     fresh = json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8"))
     fix = "the models changed since the last `make readme`: run it and commit docs/ and README.md"
     recorded = first_seed(committed) if len(seeds) > 1 else numbers(committed)
+    recorded = {name: values for name, values in recorded.items() if name in models}
     assert numbers(fresh).keys() == recorded.keys(), fix
     for name, values in numbers(fresh).items():
         assert values == pytest.approx(recorded[name], rel=1e-3, abs=1e-4), f"{name}: {fix}"
 
+
+
+def test_the_models_left_out_of_the_benchmark_check_are_fitted_live_by_notebook_07():
+    """What lets the fresh benchmark run leave a model out: notebook 07's own check."""
+    sources = "\n".join(cell.source for cell in read(ROOT / "notebooks" / "07_beating_strong_baselines.ipynb").cells
+                        if cell.cell_type == "code")
+    for name, check in FITTED_LIVE_IN_NOTEBOOK_07.items():
+        assert check in sources, f"notebook 07 no longer holds its live {name} to the benchmark's record"
 
 def test_the_readme_run_has_five_seeds():
     committed = json.loads(update_readme.METRICS.read_text(encoding="utf-8"))

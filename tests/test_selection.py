@@ -231,12 +231,27 @@ def test_recorded_experiments_reproduce(name, monkeypatch):
                           f"(run `python -m helpers.experiments {name}`): {problems[:5]}")
 
 
+# models whose first seed a notebook fits again live and holds to this record with `reproduces`
+# (on TensorFlow: equal within 1e-4), under nbval in the same `make test`: not fitted twice
+FITTED_LIVE_IN_NOTEBOOKS = {
+    "retrieval": ("two_tower", '08_retrieval_and_serving.ipynb',
+                  'reproduces(two_tower_test["ndcg@10"], search["test"]["two_tower"]["ndcg@10"]'),
+    "cold_start": ("features", '08_retrieval_and_serving.ipynb',
+                   'experiments.load("cold_start")["test"]["features"]["items"]["ndcg@10"], 1e-4)'),
+}
+
+
 @pytest.mark.parametrize("name", sorted(reports.REPORTS))
 def test_recorded_reports_reproduce(name):
     """The test-set report of an experiment's choices (``helpers.reports``) is what the code gives
-    now, for the first seed: fitted with the recorded choices, scored on the split's test."""
+    now, for the first seed: fitted with the recorded choices, scored on the split's test. A model
+    a notebook already fits live against the record (``FITTED_LIVE_IN_NOTEBOOKS``) is left out."""
     recorded = experiments.load(name)
-    fresh = json.loads(json.dumps(reports.REPORTS[name](recorded, seeds=SEEDS[:1])))
+    keyword = {}
+    if name in FITTED_LIVE_IN_NOTEBOOKS:
+        live = FITTED_LIVE_IN_NOTEBOOKS[name][0]
+        keyword["fitted"] = [model for model in recorded["test"] if model != live]
+    fresh = json.loads(json.dumps(reports.REPORTS[name](recorded, seeds=SEEDS[:1], **keyword)))
     problems = _prefix_matches(fresh, recorded)
     assert not problems, (f"notebooks/results/{name}.json's report is not what the code gives now "
                           f"(run `python -m helpers.experiments {name}`): {problems[:5]}")
@@ -314,3 +329,12 @@ def test_reproduces_holds_a_live_run_to_its_seed_on_tensorflow_and_to_the_spread
     curves = [[0.5, 0.90], [0.5, 0.91], [0.5, 0.92]]  # epoch 1 has no spread: ± tolerance there
     assert reproduces([0.5001, 0.94], curves, 2e-4)
     assert not reproduces([0.5010, 0.91], curves, 2e-4)
+
+
+@pytest.mark.parametrize("name", sorted(FITTED_LIVE_IN_NOTEBOOKS))
+def test_the_models_left_out_of_the_report_check_are_fitted_live_by_a_notebook(name):
+    """What lets ``test_recorded_reports_reproduce`` leave a model out: the notebook's own check."""
+    _, notebook, check = FITTED_LIVE_IN_NOTEBOOKS[name]
+    sources = "\n".join(cell.source for cell in read_notebook(ROOT / "notebooks" / notebook).cells
+                        if cell.cell_type == "code")
+    assert check in sources, f"{notebook} no longer holds its live run to {name}'s record"

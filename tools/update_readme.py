@@ -183,11 +183,12 @@ TEMPORAL_METRICS = RECORDED_RUNS["temporal"]  # committed: the README's temporal
 
 
 def run_benchmark(out: Path = BENCHMARK_OUT, metrics_path: Path = METRICS, seeds: str = README_SEEDS,
-                  split: str = "random") -> None:
-    """Run ``python -m helpers.benchmark --seeds … --split …`` into ``out``; its metrics.json
-    becomes ``metrics_path``."""
+                  split: str = "random", models: list[str] | None = None) -> None:
+    """Run ``python -m helpers.benchmark --seeds … --split …`` (``--models …`` when given) into
+    ``out``; its metrics.json becomes ``metrics_path``."""
+    chosen = ["--models", ",".join(models)] if models else []
     subprocess.run([sys.executable, "-m", "helpers.benchmark", "--out", str(out), "--seeds", seeds,
-                    "--split", split], cwd=ROOT, check=True)
+                    "--split", split, *chosen], cwd=ROOT, check=True)
     metrics_path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(out / "metrics.json", metrics_path)
 
