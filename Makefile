@@ -69,8 +69,9 @@ notebooks: setup  ## maintainers: re-execute the committed notebooks in place (R
 experiments: setup  ## maintainers: re-run the seeded validation experiments into notebooks/results/ (about 55 minutes)
 	@$(PY) -m helpers.experiments
 
-scaling: setup  ## maintainers: re-record notebook 09's curve, 100k to 10M synthetic ratings (about 8 minutes)
+scaling: setup  ## maintainers: re-record notebook 09's curves, 100k to 10M synthetic ratings (about 12 minutes)
 	@$(PY) -m helpers.scaling
+	@$(PY) -m helpers.scaling --lazy
 
 readme: setup  ## maintainers: re-run the benchmark, regenerate the README tables, results and figures
 	@$(PY) -m tools.update_readme --run

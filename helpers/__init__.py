@@ -27,7 +27,8 @@ Each module holds what one topic teaches; a notebook shows the code (cells that 
 - ``helpers.serving``      the recommender as a SavedModel and a small HTTP service, ``make serve`` (08)
 - ``helpers.bulk``         recommendations for every user: exact top-k in chunks, a faiss IVF index (08)
 - ``helpers.releases``     MovieLens 1M, 10M, 20M, 25M, 32M: downloaded once, checked (MD5, row count), cached (09)
-- ``helpers.scaling``      MovieLens-shaped synthetic ratings for timing, ratings read from disk, time per epoch (09)
+- ``helpers.scaling``      MovieLens-shaped synthetic ratings for timing, ratings read from disk, time per epoch,
+                           sparse reads and ``LazyAdam`` for tables that grow with the data (09)
 - ``helpers.distributed``  data parallel: two worker processes train the tuned MF (MultiWorkerMirroredStrategy) (09)
 - ``helpers.sharding``     model parallel: the embedding tables split by rows over JAX devices (``LayoutMap``) (09)
 - ``helpers.exercises``    the ``check`` functions behind every notebook's exercises

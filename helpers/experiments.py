@@ -311,6 +311,33 @@ def svdpp(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -> dict:
     return {"seeds": list(seeds), "val_rmse": scores, "chosen": _grid(SVDPP_GRID)[list(scores).index(best)]}
 
 
+LAZY_ADAM_GRID = {"learning_rate": (0.005, 0.01, 0.02)}
+"""LazyAdam's learning rates (notebook 09): its own small search, Adam keeps its tuned 0.01."""
+
+
+def lazy_adam(train: pd.DataFrame, n_users: int, n_items: int, seeds=SEEDS) -> dict:
+    """The tuned MF trained as ``fit_tuned_mf`` trains it (Keras' Adam) and with sparse reads and
+    ``LazyAdam`` (``helpers.scaling.fit_tuned_sparse``) at each learning rate of LAZY_ADAM_GRID,
+    the same initial weights and batches, scored on the validation rows; the chosen rate is
+    LazyAdam's lowest mean validation RMSE (notebook 09)."""
+    from helpers.metrics import rmse
+    from helpers.models import fit_tuned_mf, predict_ratings
+    from helpers.scaling import fit_tuned_sparse
+
+    fit_part, validation = carve_validation(train)
+
+    def scored(model) -> float:
+        return rmse(validation["rating"], predict_ratings(model, validation["user_index"], validation["item_index"]))
+
+    scores = {"adam": [scored(fit_tuned_mf(fit_part, n_users, n_items, seed=seed)[0]) for seed in seeds]}
+    for settings in _grid(LAZY_ADAM_GRID):
+        scores[f"lazy_adam, {_setting_name(settings)}"] = [
+            scored(fit_tuned_sparse(fit_part, n_users, n_items, seed=seed, **settings)[0]) for seed in seeds]
+    lazy = [name for name in scores if name != "adam"]
+    best = min(lazy, key=lambda name: np.mean(scores[name]))
+    return {"seeds": list(seeds), "val_rmse": scores, "chosen": _grid(LAZY_ADAM_GRID)[lazy.index(best)]}
+
+
 def dae_curve(fit_part: pd.DataFrame, valid_part: pd.DataFrame, n_users: int, n_items: int,
               seed: int, **settings) -> list[float]:
     """The autoencoder fitted on ``fit_part`` for ``DAE_EPOCHS`` epochs: its NDCG@10 on
@@ -582,7 +609,7 @@ def peer_choices(results_dir: Path = RESULTS_DIR) -> dict:
 EXPERIMENTS = {"k_sweep": k_sweep, "steps": steps, "final_recipe": final_recipe, "factors": factors,
                "dnn": dnn, "classic": classic, "ranking": ranking, "svdpp": svdpp, "dae": dae,
                "rating_peers": rating_peers, "ranking_peers": ranking_peers, "dae_temporal": dae_temporal,
-               "retrieval": retrieval, "cold_start": cold_start}
+               "retrieval": retrieval, "cold_start": cold_start, "lazy_adam": lazy_adam}
 EXPERIMENT_SPLITS = {"dae_temporal": "temporal", "cold_start": "cold_start"}
 """The experiments that run on another split's train than the standard one."""
 

@@ -236,6 +236,114 @@ class RatingsOnDisk(keras.utils.PyDataset):
 
 
 # --------------------------------------------------------------------------------------------
+# A step whose cost does not grow with the tables: sparse reads and a lazy Adam (TensorFlow)
+# --------------------------------------------------------------------------------------------
+
+
+@keras.saving.register_keras_serializable(package="mf_series")
+class SparseReadEmbedding(keras.layers.Embedding):
+    """``keras.layers.Embedding`` that, on TensorFlow, reads only the rows it looks up.
+
+    Keras 3's ``Embedding`` converts its table to a tensor before the lookup (``ops.take``), a
+    read of the whole table; ``tf.gather`` on the variable itself reads the rows alone
+    (``ResourceGather``). Same numbers; what changes is the cost of a step once the optimizer
+    updates rows in place (``LazyAdam``). On other backends it is ``Embedding``.
+    """
+
+    def call(self, inputs):
+        if keras.backend.backend() != "tensorflow":
+            return super().call(inputs)
+        import tensorflow as tf
+
+        return tf.gather(self.embeddings.value, keras.ops.cast(inputs, "int32"))
+
+
+@keras.saving.register_keras_serializable(package="mf_series")
+class LazyAdam(keras.optimizers.Adam):
+    """Adam that updates only the rows a batch looked up (TensorFlow's sparse gradients).
+
+    Keras' ``Adam`` updates every row of an embedding table at every step: a row the batch did not
+    touch has gradient 0, so its moments decay and it keeps moving. Here a sparse gradient
+    (``tf.IndexedSlices``: an embedding lookup's) updates the moments and the weights of its rows
+    only, the rows' repeats summed first; the bias correction uses the global step, as TensorFlow
+    Addons' ``LazyAdam`` and PyTorch's ``SparseAdam`` do. Another algorithm than Adam: a row's
+    moments only age when it is seen. Dense gradients, and every gradient on another backend
+    (JAX's are dense), take Adam's own step.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.amsgrad:
+            raise ValueError("LazyAdam does not implement amsgrad: use keras.optimizers.Adam")
+
+    def update_step(self, gradient, variable, learning_rate):
+        if keras.backend.backend() != "tensorflow" or type(gradient).__name__ != "IndexedSlices":
+            return super().update_step(gradient, variable, learning_rate)
+        import tensorflow as tf
+        from keras import ops
+
+        step = ops.cast(self.iterations + 1, variable.dtype)
+        alpha = (ops.cast(learning_rate, variable.dtype)
+                 * ops.sqrt(1 - ops.power(ops.cast(self.beta_2, variable.dtype), step))
+                 / (1 - ops.power(ops.cast(self.beta_1, variable.dtype), step)))
+        rows, position = tf.unique(gradient.indices)
+        values = tf.math.unsorted_segment_sum(tf.cast(gradient.values, variable.dtype), position,
+                                              tf.shape(rows)[0])
+        m = self._momentums[self._get_variable_index(variable)]
+        v = self._velocities[self._get_variable_index(variable)]
+        m_rows = self.beta_1 * tf.gather(m.value, rows) + (1 - self.beta_1) * values
+        v_rows = self.beta_2 * tf.gather(v.value, rows) + (1 - self.beta_2) * tf.square(values)
+        self.assign(m, tf.IndexedSlices(m_rows, rows))
+        self.assign(v, tf.IndexedSlices(v_rows, rows))
+        self.assign_sub(variable, tf.IndexedSlices(alpha * m_rows / (tf.sqrt(v_rows) + self.epsilon), rows))
+
+
+def sparse_variant(model, learning_rate, lazy: bool = True):
+    """``model`` (a rating model of the series) with every ``Embedding`` replaced by a
+    ``SparseReadEmbedding`` holding the same weights, compiled as ``compile_rating_model``
+    compiles (MSE; MAE and RMSE; the same steps per call) but with ``LazyAdam`` (``lazy=False``:
+    Keras' Adam, the same arithmetic as ``model``)."""
+
+    def swap(layer):
+        if type(layer) is keras.layers.Embedding:
+            return SparseReadEmbedding.from_config(layer.get_config())
+        return layer.__class__.from_config(layer.get_config())
+
+    clone = keras.models.clone_model(model, clone_function=swap)
+    clone.set_weights(model.get_weights())
+    optimizer = (LazyAdam if lazy else keras.optimizers.Adam)(learning_rate=learning_rate)
+    clone.compile(optimizer=optimizer, loss="mse",
+                  metrics=["mae", keras.metrics.RootMeanSquaredError(name="rmse")],
+                  steps_per_execution=model.steps_per_execution)
+    return clone
+
+
+def fit_tuned_sparse(train: pd.DataFrame, n_users: int, n_items: int, seed: int = SEED,
+                     lazy: bool = True, **settings):
+    """``fit_tuned_mf``'s recipe, step for step, on ``sparse_variant``'s model: the same initial
+    weights, batches and cosine schedule, with ``LazyAdam`` (``lazy=False``: Keras' Adam, and
+    then the very numbers ``fit_tuned_mf`` gives). Returns ``(model, history)``."""
+    from helpers.checks import check_sizes, check_train
+    from helpers.models import _zero_unseen_rows, model_inputs
+
+    config = configure(TUNED_CONFIG, settings)
+    if config["validation_fraction"]:
+        raise ValueError("fit_tuned_sparse trains on all of train: score a validation split yourself")
+    check_sizes(n_users, n_items, config["k"])
+    check_train(train, n_users, n_items)
+    seed_everything(seed)
+    shuffled = train.sample(frac=1.0, random_state=seed)
+    steps = int(np.ceil(len(shuffled) / config["batch_size"])) * config["epochs"]
+    schedule = keras.optimizers.schedules.CosineDecay(config["learning_rate"], decay_steps=steps)
+    model = sparse_variant(build_tuned_mf(n_users, n_items, float(shuffled["rating"].mean()),
+                                          **{**config, "learning_rate": schedule}), schedule, lazy)
+    history = model.fit(model_inputs(shuffled), shuffled["rating"].to_numpy("float32"),
+                        batch_size=config["batch_size"], epochs=config["epochs"], verbose=0)
+    _zero_unseen_rows(model, shuffled, n_users, n_items)
+    return model, history
+
+
+# --------------------------------------------------------------------------------------------
 # Time per epoch as the data grows
 # --------------------------------------------------------------------------------------------
 
@@ -262,14 +370,18 @@ class EpochTimer(keras.callbacks.Callback):
 
 
 def epoch_seconds(folder: str | Path, n_users: int, n_items: int, batch_size: int,
-                  epochs: int = 1, seed: int = SEED, warm_up_batches: int = 5) -> EpochTiming:
-    """Train the tuned MF (``TUNED_CONFIG``'s model and Adam) on the ratings in ``folder`` for
-    ``epochs`` and return the fastest epoch's wall time (with ``epochs`` > 1 a pause of a shared
-    machine in one epoch does not count). The model is built and run on a few batches first:
-    graph tracing is not counted, it does not grow with the data."""
+                  epochs: int = 1, seed: int = SEED, warm_up_batches: int = 5,
+                  lazy: bool = False) -> EpochTiming:
+    """Train the tuned MF (``TUNED_CONFIG``'s model and Adam; with ``lazy``, ``sparse_variant``'s
+    sparse reads and ``LazyAdam``) on the ratings in ``folder`` for ``epochs`` and return the
+    fastest epoch's wall time (with ``epochs`` > 1 a pause of a shared machine in one epoch does
+    not count). The model is built and run on a few batches first: graph tracing is not
+    counted, it does not grow with the data."""
     seed_everything(seed)
     data = RatingsOnDisk(folder, batch_size, seed=seed)
     model = build_tuned_mf(n_users, n_items, global_mean=3.5, **{**TUNED_CONFIG, "batch_size": batch_size})
+    if lazy:
+        model = sparse_variant(model, TUNED_CONFIG["learning_rate"])
     warm_up = [data[index] for index in range(min(warm_up_batches, len(data)))]
     for (users, items), ratings in warm_up:
         model.train_on_batch((users, items), ratings)
@@ -317,11 +429,17 @@ def full_scale() -> bool:
     return os.environ.get("MF_SERIES_FULL_SCALE", "") == "1"
 
 
+LAZY = "sparse reads + LazyAdam"
+"""The method names' mark for ``sparse_variant``'s model: ``"Keras MF, sparse reads + LazyAdam, batch 1,024"``."""
+
+
 def scaling_table(sizes=CI_SIZES, batch_sizes=BATCH_SIZES, folder: str | Path | None = None,
                   seed: int = SEED, als: bool = True, workers: bool = False,
-                  epochs: int = 1) -> pd.DataFrame:
+                  epochs: int = 1, variants=("adam",)) -> pd.DataFrame:
     """Time an epoch of the tuned MF on synthetic ratings of each size, read from disk, at each
-    batch size (the fastest of ``epochs``), and, with ``als``, one iteration of implicit's ALS
+    batch size (the fastest of ``epochs``) — ``variants``: ``"adam"`` the model as the series
+    trains it, ``"lazy"`` ``sparse_variant``'s (sparse reads, ``LazyAdam``) — and, with ``als``,
+    one iteration of implicit's ALS
     on the same pairs (the mean of two). One row
     per (size, method): ``ratings``, ``method``, ``seconds``, ``ratings/s``, ``peak MB``.
 
@@ -340,16 +458,21 @@ def scaling_table(sizes=CI_SIZES, batch_sizes=BATCH_SIZES, folder: str | Path | 
             n_users, n_items = movielens_shape(n_ratings)
             ratings = synthetic_ratings(n_ratings, seed=seed)
             path = write_ratings(ratings, Path(scratch) / f"{n_ratings}")
-            for batch_size in batch_sizes:
+            unknown = set(variants) - {"adam", "lazy"}
+            if unknown:
+                raise ValueError(f"unknown variants {sorted(unknown)}: use 'adam' and/or 'lazy'")
+            for variant, batch_size in [(variant == "lazy", size) for variant in variants
+                                        for size in batch_sizes]:
                 if workers:
                     outcome = measure(epoch_seconds, path, n_users, n_items, batch_size, epochs,
-                                      timeout=3_600)
+                                      SEED, 5, variant, timeout=3_600)
                     timing, peak = outcome["result"], outcome["peak_mb"]
                 else:
                     keras.backend.clear_session()
-                    timing = epoch_seconds(path, n_users, n_items, batch_size, epochs)
+                    timing = epoch_seconds(path, n_users, n_items, batch_size, epochs, lazy=variant)
                     peak = float("nan")
-                rows.append({"ratings": n_ratings, "method": f"Keras MF, batch {batch_size:,}",
+                method = f"Keras MF, {LAZY}, batch {batch_size:,}" if variant else f"Keras MF, batch {batch_size:,}"
+                rows.append({"ratings": n_ratings, "method": method,
                              "seconds": timing.seconds, "ratings/s": timing.ratings_per_second,
                              "peak MB": peak})
             if als:
@@ -365,16 +488,25 @@ RECORD = Path(__file__).resolve().parent.parent / "notebooks" / "results" / "sca
 """The full-scale curve, as ``python -m helpers.scaling`` measured it (notebook 09 plots it)."""
 
 
-def record_full_scale(path: Path = RECORD) -> pd.DataFrame:
+LAZY_RECORD = RECORD.with_name("scaling_lazy.json")
+"""The same curve for ``sparse_variant``'s model (sparse reads, ``LazyAdam``), without ALS:
+``python -m helpers.scaling --lazy`` (notebook 09 plots it beside ``RECORD``)."""
+
+
+def record_full_scale(path: Path | None = None, lazy: bool = False) -> pd.DataFrame:
     """Measure ``FULL_SIZES`` in worker processes and write the table, with when and on how
-    many cores, to ``path`` (atomically)."""
+    many cores, to ``path`` (atomically; default ``RECORD``, with ``lazy`` ``LAZY_RECORD``:
+    ``sparse_variant``'s model only)."""
     import datetime
     import json
 
+    path = path or (LAZY_RECORD if lazy else RECORD)
     start = time.perf_counter()
-    table = scaling_table(FULL_SIZES, workers=True, epochs=2)
+    table = scaling_table(FULL_SIZES, workers=True, epochs=2, als=not lazy,
+                          variants=("lazy",) if lazy else ("adam",))
+    command = "python -m helpers.scaling" + (" --lazy" if lazy else "")
     payload = {"measured": datetime.date.today().isoformat(), "cores": os.cpu_count(), "epochs": 2,
-               "command": "python -m helpers.scaling", "seconds": round(time.perf_counter() - start, 1),
+               "command": command, "seconds": round(time.perf_counter() - start, 1),
                "rows": json.loads(table.to_json(orient="records"))}
     partial = path.with_name(f".{path.name}.part")
     partial.write_text(json.dumps(payload, indent=1) + "\n")
@@ -391,4 +523,8 @@ def load_full_scale(path: Path = RECORD) -> tuple[pd.DataFrame, dict]:
 
 
 if __name__ == "__main__":
-    print(record_full_scale().round(3).to_string())
+    import sys
+
+    if sys.argv[1:] not in ([], ["--lazy"]):
+        sys.exit("usage: python -m helpers.scaling [--lazy]  (the curve; --lazy: sparse reads + LazyAdam)")
+    print(record_full_scale(lazy=sys.argv[1:] == ["--lazy"]).round(3).to_string())

@@ -124,3 +124,14 @@ def test_als_reference_runs_on_the_same_pairs():
     n_users, n_items = movielens_shape(20_000)
     timing = als_seconds(ratings, n_users, n_items, iterations=1)
     assert timing.n_ratings == 20_000 and timing.ratings_per_second > 0
+
+
+def test_the_scaling_table_times_both_variants_and_refuses_an_unknown_one(tmp_path):
+    from helpers.scaling import LAZY, scaling_table
+
+    table = scaling_table((20_000,), batch_sizes=(4_096,), folder=tmp_path, als=False,
+                          variants=("adam", "lazy"))
+    assert list(table["method"]) == ["Keras MF, batch 4,096", f"Keras MF, {LAZY}, batch 4,096"]
+    assert (table["seconds"] > 0).all() and table["peak MB"].isna().all()
+    with pytest.raises(ValueError, match="unknown variants"):
+        scaling_table((20_000,), folder=tmp_path, als=False, variants=("sgd",))

@@ -205,6 +205,9 @@ def test_recorded_experiments_reproduce(name, monkeypatch):
                 monkeypatch.setattr(experiments, "EASE_GRID", grid)
             else:
                 monkeypatch.setitem(peers.PEER_GRIDS, peer, grid)
+    if name == "lazy_adam":  # Adam and LazyAdam's chosen learning rate
+        monkeypatch.setattr(experiments, "LAZY_ADAM_GRID",
+                            {key: (value,) for key, value in recorded["chosen"].items()})
     if name == "cold_start":  # the chosen id dropouts only (9 settings take minutes)
         monkeypatch.setattr(experiments, "COLD_START_GRID",
                             {key: (value,) for key, value in recorded["chosen"].items()})
