@@ -298,14 +298,15 @@ class LazyAdam(keras.optimizers.Adam):
         self.assign_sub(variable, tf.IndexedSlices(alpha * m_rows / (tf.sqrt(v_rows) + self.epsilon), rows))
 
 
-def sparse_variant(model, learning_rate, lazy: bool = True):
-    """``model`` (a rating model of the series) with every ``Embedding`` replaced by a
-    ``SparseReadEmbedding`` holding the same weights, compiled as ``compile_rating_model``
-    compiles (MSE; MAE and RMSE; the same steps per call) but with ``LazyAdam`` (``lazy=False``:
-    Keras' Adam, the same arithmetic as ``model``)."""
+def sparse_variant(model, learning_rate, lazy: bool = True, sparse_reads: bool = True):
+    """``model`` (a rating model of the series whose table gradients are sparse: lookups, with
+    per-example L2, not whole-table L2) with every ``Embedding`` replaced by a
+    ``SparseReadEmbedding`` holding the same weights (``sparse_reads=False``: kept), compiled as
+    ``compile_rating_model`` compiles (MSE; MAE and RMSE; the same steps per call) but with
+    ``LazyAdam`` (``lazy=False``: Keras' Adam, the same arithmetic as ``model``)."""
 
     def swap(layer):
-        if type(layer) is keras.layers.Embedding:
+        if sparse_reads and type(layer) is keras.layers.Embedding:
             return SparseReadEmbedding.from_config(layer.get_config())
         return layer.__class__.from_config(layer.get_config())
 

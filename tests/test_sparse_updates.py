@@ -89,3 +89,27 @@ def test_lazy_adam_leaves_the_rows_a_batch_did_not_look_up():
 def test_lazy_adam_refuses_amsgrad():
     with pytest.raises(ValueError, match="amsgrad"):
         LazyAdam(amsgrad=True)
+
+
+def test_fit_tuned_sparse_with_adam_is_fit_tuned_mf(encoded_synthetic):
+    """The lazy arm of the accuracy experiment differs from the series' recipe by the optimizer
+    only: with Keras' Adam it gives fit_tuned_mf's very predictions (same weights, same batches)."""
+    from helpers.models import fit_tuned_mf, predict_ratings
+    from helpers.scaling import fit_tuned_sparse
+
+    train, n_users, n_items = encoded_synthetic
+    series, _ = fit_tuned_mf(train, n_users, n_items, epochs=2)
+    swapped, _ = fit_tuned_sparse(train, n_users, n_items, lazy=False, epochs=2)
+    lazy, _ = fit_tuned_sparse(train, n_users, n_items, epochs=2)
+    users, items = train["user_index"], train["item_index"]
+    np.testing.assert_array_equal(predict_ratings(swapped, users, items), predict_ratings(series, users, items))
+    if keras.backend.backend() == "tensorflow":  # on JAX, LazyAdam takes Adam's step
+        assert not np.array_equal(predict_ratings(lazy, users, items), predict_ratings(series, users, items))
+
+
+def test_sparse_variant_can_keep_keras_embedding():
+    seed_everything()
+    model = build_tuned_mf(10, 12, 3.5)
+    kept = sparse_variant(model, 0.01, sparse_reads=False)
+    assert not any(type(layer) is SparseReadEmbedding for layer in kept.layers)
+    assert isinstance(kept.optimizer, LazyAdam)
