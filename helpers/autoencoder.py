@@ -39,7 +39,7 @@ def multinomial_loss(positives, logits):
     """−Σᵢ yᵢ log softmax(logits)ᵢ: the log-likelihood of the user's positive items."""
     from keras import ops
 
-    return -ops.sum(positives * ops.log_softmax(logits, axis=-1), axis=-1)
+    return -ops.sum(ops.multiply(positives, ops.log_softmax(logits, axis=-1)), axis=-1)
 
 
 def build_dae(n_items: int, **settings):

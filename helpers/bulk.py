@@ -83,11 +83,17 @@ def top_k_numpy(scores: np.ndarray, k: int) -> np.ndarray:
 
 
 def top_k_keras(scores: np.ndarray, k: int) -> np.ndarray:
-    """The same with ``keras.ops.top_k`` (sorted; equal scores: the lower column first)."""
+    """The same with ``keras.ops.top_k`` (sorted; equal scores: the lower column first).
+
+    TensorFlow and JAX return equal scores lower column first; PyTorch's ``topk`` promises no
+    order among them, so the k are put in that order here (a sort of k columns: nothing to time).
+    """
     import keras  # here, not at the top: the NumPy and faiss paths run without TensorFlow
 
     _, best = keras.ops.top_k(scores, k)
-    return keras.ops.convert_to_numpy(best).astype(np.int64)
+    best = keras.ops.convert_to_numpy(best).astype(np.int64)
+    order = np.lexsort((best, -np.take_along_axis(np.asarray(scores), best, axis=1)), axis=-1)
+    return np.take_along_axis(best, order, axis=1)
 
 
 def exact_top_k(user_vectors: np.ndarray, item_vectors: np.ndarray, k: int = 10,

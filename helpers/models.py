@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from keras import layers
 
-from helpers import SEED, seed_everything
+from helpers import SEED, seed_everything, steps_per_call
 from helpers.checks import check_sizes, check_train, configure
 
 KERAS_TESTED = ((3, 15), (3, 15))
@@ -52,7 +52,7 @@ def compile_rating_model(model, learning_rate):
     """Adam on the mean squared error, reporting MAE and RMSE: how every rating model here trains."""
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="mse",
                   metrics=["mae", keras.metrics.RootMeanSquaredError(name="rmse")],
-                  steps_per_execution=8)  # 8 batches per call into TensorFlow: faster on a CPU
+                  steps_per_execution=steps_per_call(8))  # 8 batches per call: faster on a CPU
     return model
 
 

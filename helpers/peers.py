@@ -107,6 +107,9 @@ def _require(module: str):
         # implicit imports tqdm.auto, which warns in a notebook kernel without ipywidgets
         # ("IProgress not found"); its progress bars are off anyway (show_progress=False)
         warnings.filterwarnings("ignore", message="IProgress not found")
+        # myfm imports pkg_resources, which setuptools ≥ 67 calls deprecated (PyTorch needs a
+        # setuptools that new: make test-backends installs it)
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
         return importlib.import_module(module)
 
 

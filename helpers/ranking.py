@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from helpers import SEED, seed_everything
+from helpers import SEED, seed_everything, steps_per_call
 from helpers.checks import check_sizes, check_train, configure
 from helpers.metrics import ndcg_at_k, ranking_report, relevant_items
 from helpers.recommend import seen_mask, top_n
@@ -86,7 +86,7 @@ def build_ranking_model(n_users: int, n_items: int, **settings):
     model = keras.Model(user, logits, name="softmax_mf")
     model.compile(optimizer=keras.optimizers.Adam(config["learning_rate"]),
                   loss=keras.losses.CategoricalCrossentropy(from_logits=True),
-                  steps_per_execution=-(-n_users // config["batch_size"]))  # one call per epoch
+                  steps_per_execution=steps_per_call(-(-n_users // config["batch_size"])))  # one call an epoch
     return model
 
 

@@ -24,7 +24,7 @@ import keras_rs  # noqa: F401  (imported before any seeding: its import draws fr
 import numpy as np
 import pandas as pd
 
-from helpers import SEED, seed_everything
+from helpers import SEED, seed_everything, steps_per_call
 from helpers.checks import check_sizes, check_train, configure
 from helpers.data import GENRES
 
@@ -230,7 +230,7 @@ def build_two_tower(n_users: int, n_items: int, probability: np.ndarray, feature
     model = keras.Model(inputs, logits, name="two_tower")
     model.compile(optimizer=keras.optimizers.Adam(config["learning_rate"]),
                   loss=InBatchSoftmax(config["remove_accidental_hits"]),
-                  steps_per_execution=32)  # fewer Python round trips per epoch: faster on CPU
+                  steps_per_execution=steps_per_call(32))  # fewer Python round trips an epoch
     return model
 
 
