@@ -156,15 +156,21 @@ def uncovered(module: ModuleType, solutions: dict[int, str], mistakes: list[Mist
     return {what: sorted(which) for what, which in found.items() if which}
 
 
+TIMING = re.compile(r"⏱\s*[\d.,]+")
+"""A timing as the notebooks print it: the clock sign and a number (the unit follows)."""
+
+
 def printed_above(notebook: Path, number: int) -> str:
     """Every text the committed ``notebook`` shows in the outputs of the code cells above exercise
-    ``number``'s cell (its prose is not searched: numbers in prose come from these outputs)."""
+    ``number``'s cell (its prose is not searched: numbers in prose come from these outputs).
+    A timing (``⏱ 22.7 s``) is left out: it is this machine's on that run, not a result, and a
+    re-run that took 22 s must not make an exercise whose answer is 22 fail."""
     shown = []
     for cell in notebook_tools.read(notebook).cells:
         if cell.cell_type != "code":
             continue
         if re.search(rf"\bexercises\.q{number}\.check\(", cell.source):
-            return "\n".join(shown)
+            return TIMING.sub("⏱", "\n".join(shown))
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             shown += [output.get("text", ""), data.get("text/plain", ""), data.get("text/html", "")]
